@@ -1,0 +1,5 @@
+"""Errors raised by the matcher."""
+
+
+class MatcherError(Exception):
+    """Base of every error the matcher raises."""

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts the local PostgreSQL and Redis the tests use when they are not running, and creates
+# the test database. Uses the machine's Debian packages; changes nothing when both are up.
+set -euo pipefail
+
+PG_HOST=127.0.0.1 PG_PORT=5432
+if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT" 2>/dev/null; then
+  echo "== starting PostgreSQL"
+  cluster="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
+  for _ in $(seq 1 30); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 1; done
+fi
+pg_isready -h "$PG_HOST" -p "$PG_PORT"
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "== starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+echo "redis: $(redis-cli -h 127.0.0.1 -p 6379 ping)"
+
+db="${HAWIYA_TEST_PG_DB:-hawiya_test}"
+if ! psql -h "$PG_HOST" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+  echo "== creating database $db"
+  psql -h "$PG_HOST" -U postgres -c "CREATE DATABASE $db" >/dev/null
+fi

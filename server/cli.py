@@ -1,0 +1,223 @@
+"""The ``hawiya`` command: serve, generate synthetic data, manage callers, call a server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from server.client import add_client_commands
+from server.config import describe_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+
+def _settings_epilog() -> str:
+    lines = [
+        "configuration (environment variables; HAWIYA_CONFIG_FILE names an optional TOML file",
+        "with the same settings in lower case, without the prefix):",
+    ]
+    for variable, default, text in describe_settings():
+        shown = f" [default: {default}]" if default else ""
+        lines.append(f"  {variable:<26} {text}{shown}")
+    return "\n".join(lines)
+
+
+def _serve(ns: argparse.Namespace) -> int:
+    from registry_store.errors import StoreError
+    from server.app import open_store, serve_forever, start_server
+    from server.callers import CallerRegistry
+    from server.config import load_config
+    from server.demo import example_command, prepare_demo
+    from server.errors import ServerError
+    from server.logs import configure_logging
+
+    try:
+        config = load_config(
+            overrides={"port": ns.port, "metrics_port": ns.metrics_port, "data_dir": ns.data_dir, "host": ns.host}
+        )
+        configure_logging(config.log_level)
+        store = open_store(config)
+        try:
+            demo = prepare_demo(config, store, ns.demo_size) if ns.demo else None
+            callers_file = config.effective_callers_file
+            if not callers_file.exists():
+                raise_missing = (
+                    f"callers file {callers_file} does not exist: create a caller with "
+                    f"`hawiya callers add --id NAME --allow Authentication/Authenticate --file {callers_file}`"
+                    " (or start with --demo)"
+                )
+                print(f"hawiya serve: error: {raise_missing}", file=sys.stderr)
+                store.close()
+                return 2
+            callers = CallerRegistry.from_file(callers_file)
+            running = start_server(config, store, callers)
+        except BaseException:
+            store.close()
+            raise
+    except (ServerError, StoreError, OSError) as exc:
+        print(f"hawiya serve: error: {exc}", file=sys.stderr)
+        return 2
+
+    print(f"hawiya is SERVING on {running.address} (gRPC health: grpc.health.v1.Health/Check)", flush=True)
+    print(f"metrics: http://{config.host.strip('[]')}:{running.metrics_port}/metrics", flush=True)
+    print(f"register: {config.effective_database_url.split('@')[-1]}; callers: {len(callers)}", flush=True)
+    if demo is not None:
+        target = running.address.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1")  # noqa: S104
+        exe = sys.argv[0] if Path(sys.argv[0]).name == "hawiya" else f"{sys.executable} -m server"
+        print(f"demo caller '{demo.api_key[:8]}…' key in {config.data_dir / 'demo-api-key'}", flush=True)
+        print("try an authentication of a demo person:", flush=True)
+        print(f"  {example_command(target, demo, exe)}", flush=True)
+    serve_forever(running, config.grace_seconds)
+    return 0
+
+
+def _synth(ns: argparse.Namespace) -> int:
+    from synthetic.errors import SyntheticError
+
+    from synthetic import generate, write_population
+
+    if ns.truth is not None and ns.duplicates == 0:
+        print("hawiya synth: error: --truth needs --duplicates RATE", file=sys.stderr)
+        return 2
+    try:
+        people, truth = generate(ns.n, ns.seed, ns.duplicates)
+        write_population(ns.out, people)
+        if ns.truth is not None and truth is not None:
+            write_population(ns.truth, truth)
+    except SyntheticError as exc:
+        print(f"hawiya synth: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hawiya synth: error: cannot write: {exc}", file=sys.stderr)
+        return 2
+    extra = f", truth in {ns.truth}" if ns.truth else ""
+    print(f"wrote {len(people)} records to {ns.out}{extra}")
+    return 0
+
+
+def _callers(ns: argparse.Namespace) -> int:
+    from server.callers import CallerRegistry, add_caller
+    from server.config import load_config
+    from server.errors import ServerError
+
+    try:
+        path = ns.file or load_config().effective_callers_file
+        if ns.callers_command == "add":
+            key = add_caller(path, ns.id, ns.allow)
+            print(f"caller {ns.id} added to {path}")
+            print(f"API key (shown once, only its hash is stored): {key}")
+        else:
+            registry = CallerRegistry.from_file(path)
+            for caller in registry.callers:
+                print(f"{caller.caller_id}: {', '.join(sorted(caller.allowed_rpcs))}")
+    except ServerError as exc:
+        print(f"hawiya callers: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0..65535, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hawiya",
+        description="hawiya: identity matching and authentication for the RNP and RSU registers.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the gRPC service",
+        description="Run the hawiya gRPC service (Authentication, Registry, health, reflection).",
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="address to listen on (HAWIYA_HOST)")
+    serve.add_argument("--port", type=_port, help="gRPC port (HAWIYA_PORT, default 50051; 0 = any free port)")
+    serve.add_argument("--metrics-port", type=_port, help="Prometheus port (HAWIYA_METRICS_PORT, default 9464)")
+    serve.add_argument("--data-dir", type=Path, help="data folder (HAWIYA_DATA_DIR, default ./hawiya-data)")
+    serve.add_argument(
+        "--demo", action="store_true", help="on first start, load a synthetic population and create a demo caller"
+    )
+    serve.add_argument(
+        "--demo-size", type=_positive_int, default=1000, help="persons in the demo population (default %(default)s)"
+    )
+    serve.set_defaults(handler=_serve)
+
+    synth = commands.add_parser(
+        "synth",
+        help="generate a synthetic Moroccan population",
+        description="Write a seeded synthetic population (names in Arabic and Latin script, dates, "
+        "provinces, CIN) as Parquet or CSV, optionally with noisy duplicates and a truth file.",
+    )
+    synth.add_argument("--n", type=_positive_int, required=True, help="number of persons")
+    synth.add_argument("--seed", type=int, default=1, help="random seed (default %(default)s)")
+    synth.add_argument("--out", type=Path, required=True, help="output file (.parquet or .csv)")
+    synth.add_argument(
+        "--duplicates",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="share of persons given a noisy duplicate record (0..1)",
+    )
+    synth.add_argument("--truth", type=Path, help="write record_id → entity_id here (needs --duplicates)")
+    synth.set_defaults(handler=_synth)
+
+    callers = commands.add_parser("callers", help="manage callers and their API keys")
+    callers_commands = callers.add_subparsers(dest="callers_command", required=True, metavar="ACTION")
+    add = callers_commands.add_parser("add", help="add a caller and print its new API key")
+    add.add_argument("--id", required=True, help="caller id, e.g. cnss-amo")
+    add.add_argument(
+        "--allow",
+        action="append",
+        required=True,
+        metavar="RPC",
+        help="an RPC it may call, e.g. Authentication/Authenticate or Registry/* (repeatable)",
+    )
+    add.add_argument("--file", type=Path, help="callers file (default: HAWIYA_CALLERS_FILE or DATA_DIR/callers.toml)")
+    lst = callers_commands.add_parser("list", help="list callers and what they may call")
+    lst.add_argument("--file", type=Path, help="callers file")
+    callers.set_defaults(handler=_callers)
+
+    add_client_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    return int(ns.handler(ns))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""The service configuration: read once at start-up from the environment and an optional file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from server.errors import ConfigError
+
+__all__ = ["Config", "describe_settings", "load_config"]
+
+ENV_PREFIX = "HAWIYA_"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Every setting of ``hawiya serve``. Build it with :func:`load_config`."""
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    metrics_port: int = 9464
+    data_dir: Path = Path("hawiya-data")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    callers_file: Path | None = None  # None: data_dir/callers.toml
+    id_hash_key: str = ""  # empty: a random key kept in data_dir/id-hash.key
+    threads: int = 16
+    max_concurrent_rpcs: int = 256
+    max_message_bytes: int = 1 << 20
+    grace_seconds: float = 10.0
+    log_level: str = "INFO"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "hawiya.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def effective_callers_file(self) -> Path:
+        return self.callers_file or self.data_dir / "callers.toml"
+
+
+# name → (parser, description). The description is printed by `hawiya serve --help`
+# and in the README's configuration table.
+def _port(variable: str, raw: str) -> int:
+    value = _int(variable, raw)
+    if not 0 <= value <= 65535:
+        raise ConfigError(variable, f"must be a port number 0..65535 (0 = any free port), got {raw!r}")
+    return value
+
+
+def _int(variable: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(variable, f"must be an integer, got {raw!r}") from None
+
+
+def _positive_int(variable: str, raw: str) -> int:
+    value = _int(variable, raw)
+    if value < 1:
+        raise ConfigError(variable, f"must be at least 1, got {raw!r}")
+    return value
+
+
+def _positive_float(variable: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(variable, f"must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(variable, f"must be greater than 0, got {raw!r}")
+    return value
+
+
+def _path(variable: str, raw: str) -> Path:
+    if not raw.strip():
+        raise ConfigError(variable, "must not be empty")
+    return Path(raw).expanduser()
+
+
+def _text(variable: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _database_url(variable: str, raw: str) -> str:
+    raw = raw.strip()
+    if raw and not raw.startswith(("sqlite:", "postgresql", "postgres:")):
+        raise ConfigError(variable, "must start with sqlite:/// or postgresql:// (a SQLAlchemy URL)")
+    return raw
+
+
+def _hash_key(variable: str, raw: str) -> str:
+    raw = raw.strip()
+    if raw:
+        try:
+            key = bytes.fromhex(raw)
+        except ValueError:
+            raise ConfigError(variable, "must be hexadecimal") from None
+        if len(key) < 32:
+            raise ConfigError(variable, "must be at least 32 bytes (64 hex digits)")
+    return raw
+
+
+def _log_level(variable: str, raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(variable, f"must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    return level
+
+
+_SETTINGS: dict[str, tuple[Callable[[str, str], Any], str]] = {
+    "host": (_text, "address to listen on (0.0.0.0 or [::] for all interfaces)"),
+    "port": (_port, "gRPC port"),
+    "metrics_port": (_port, "Prometheus /metrics port"),
+    "data_dir": (_path, "folder for the SQLite register, callers file and keys"),
+    "database_url": (_database_url, "SQLAlchemy URL of the register; empty = SQLite in the data dir"),
+    "callers_file": (_path, "TOML file of callers and their hashed API keys; default DATA_DIR/callers.toml"),
+    "id_hash_key": (
+        _hash_key,
+        "hex key of the keyed IDCS hash used in the audit trail; default: generated in the data dir",
+    ),
+    "threads": (_positive_int, "gRPC handler threads"),
+    "max_concurrent_rpcs": (_positive_int, "calls served at once; more get RESOURCE_EXHAUSTED"),
+    "max_message_bytes": (_positive_int, "largest request accepted, in bytes"),
+    "grace_seconds": (_positive_float, "how long in-flight calls may finish after SIGTERM"),
+    "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting."""
+    defaults = Config()
+    rows = []
+    for name, (_, text) in _SETTINGS.items():
+        default = getattr(defaults, name)
+        rows.append((ENV_PREFIX + name.upper(), "" if default is None else str(default), text))
+    return rows
+
+
+def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Build the configuration: defaults < file (HAWIYA_CONFIG_FILE) < environment < overrides.
+
+    ``overrides`` are command-line options, already typed. Every invalid value raises
+    :class:`ConfigError` naming the variable.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, tuple[str, str]] = {}  # setting → (where it came from, raw text)
+
+    config_file = env.get(ENV_PREFIX + "CONFIG_FILE", "").strip()
+    if config_file:
+        for key, value in _read_file(Path(config_file)).items():
+            raw[key] = (f"{config_file}: {key}", str(value))
+
+    unknown = sorted(
+        k
+        for k in env
+        if k.startswith(ENV_PREFIX)
+        and k[len(ENV_PREFIX) :].lower() not in _SETTINGS
+        and k != ENV_PREFIX + "CONFIG_FILE"
+        and not k.startswith(ENV_PREFIX + "TEST_")
+    )
+    if unknown:
+        raise ConfigError(unknown[0], "is not a hawiya setting (see `hawiya serve --help`)")
+    for name in _SETTINGS:
+        variable = ENV_PREFIX + name.upper()
+        if variable in env:
+            raw[name] = (variable, env[variable])
+
+    values: dict[str, Any] = {}
+    for name, (source, text) in raw.items():
+        parser = _SETTINGS[name][0]
+        values[name] = parser(source, text)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    known = {f.name for f in fields(Config)}
+    return Config(**{k: v for k, v in values.items() if k in known})
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    variable = ENV_PREFIX + "CONFIG_FILE"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(variable, f"file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(variable, f"cannot read {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(variable, f"{path} is not valid TOML: {exc}") from exc
+    for key in data:
+        if key not in _SETTINGS:
+            raise ConfigError(f"{path}: {key}", "is not a hawiya setting")
+    return data

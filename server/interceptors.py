@@ -1,0 +1,104 @@
+"""The interceptor every hawiya call passes through: caller, request id, metrics, errors.
+
+In order: a request id is set for the log lines; the caller is identified by its API key
+(UNAUTHENTICATED) and checked against the RPCs it may call (PERMISSION_DENIED) before the
+request is looked at; the handler runs; any exception it raises becomes a status through
+:mod:`server.status`. Health checking and reflection are left alone (no key needed).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from server.callers import Caller, CallerRegistry
+from server.logs import REQUEST_ID
+from server.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED
+from server.status import status_for
+
+__all__ = ["CURRENT_CALLER", "HawiyaInterceptor"]
+
+log = logging.getLogger(__name__)
+
+CURRENT_CALLER: contextvars.ContextVar[Caller] = contextvars.ContextVar("caller")
+_PACKAGE = "/hawiya.v1."
+
+
+class HawiyaInterceptor(grpc.ServerInterceptor):
+    """Wraps each hawiya unary method once; the wrapped handler is reused for every call."""
+
+    def __init__(self, callers: CallerRegistry) -> None:
+        self._callers = callers
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        if not method.startswith(_PACKAGE):
+            return continuation(handler_call_details)
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            handler = continuation(handler_call_details)
+            if handler is None or handler.unary_unary is None:
+                return handler
+            wrapped = self._wrap(method, handler)
+            self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        service, rpc = method[len(_PACKAGE) :].split("/", 1)
+        short = f"{service}/{rpc}"
+        labels = ("unary", f"hawiya.v1.{service}", rpc)
+        started = GRPC_STARTED.labels(*labels)
+        seconds = GRPC_HANDLING_SECONDS.labels(*labels)
+        handled = {code: GRPC_HANDLED.labels(*labels, code.name) for code in grpc.StatusCode}
+        behaviour = handler.unary_unary
+        callers = self._callers
+
+        def serve(request: Any, context: grpc.ServicerContext) -> Any:
+            begin = time.perf_counter()
+            started.inc()
+            request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
+            failure: grpc.Status | None = None
+            try:
+                key = None
+                for name, value in context.invocation_metadata():
+                    if name == "x-api-key":
+                        key = value
+                        break
+                    if name == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+                        key = value[7:]
+                caller = callers.authenticate(key if isinstance(key, str) else None)
+                callers.authorise(caller, short)
+                caller_token = CURRENT_CALLER.set(caller)
+                try:
+                    response = behaviour(request, context)
+                finally:
+                    CURRENT_CALLER.reset(caller_token)
+            except Exception as exc:
+                failure, unexpected = status_for(exc)
+                if unexpected:
+                    log.exception("unexpected error in %s", short)
+            finally:
+                REQUEST_ID.reset(request_token)
+                seconds.observe(time.perf_counter() - begin)
+            if failure is not None:
+                handled[failure.code].inc()
+                context.abort_with_status(failure)
+            handled[grpc.StatusCode.OK].inc()
+            return response
+
+        return grpc.unary_unary_rpc_method_handler(
+            serve,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

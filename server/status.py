@@ -1,0 +1,82 @@
+"""The one table that turns domain exceptions into gRPC status codes.
+
+Every error class the lower packages raise has an entry (a test checks this). Anything not in
+the table is a bug: it becomes INTERNAL with a generic message, and the traceback is logged.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from synthetic.errors import SyntheticError
+
+from dedup.errors import DedupError
+from indexer.errors import IndexerError
+from matcher.errors import MatcherError
+from registry_store import errors as store_errors
+from server import errors as server_errors
+
+__all__ = ["STATUS_TABLE", "status_for"]
+
+ERROR_DOMAIN = "hawiya.ma"
+
+# Most specific first: the first entry the exception is an instance of wins.
+STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
+    (server_errors.InvalidField, grpc.StatusCode.INVALID_ARGUMENT),
+    (server_errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (server_errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (store_errors.InvalidIdcs, grpc.StatusCode.INVALID_ARGUMENT),
+    (store_errors.IdempotencyConflict, grpc.StatusCode.INVALID_ARGUMENT),
+    (store_errors.VersionConflict, grpc.StatusCode.FAILED_PRECONDITION),
+    (store_errors.PersonNotFound, grpc.StatusCode.NOT_FOUND),
+    (store_errors.StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
+    # Start-up errors: they never reach a call, but are listed so the table is complete.
+    (server_errors.ConfigError, grpc.StatusCode.INTERNAL),
+    (server_errors.CallersFileError, grpc.StatusCode.INTERNAL),
+    (store_errors.SchemaMismatch, grpc.StatusCode.INTERNAL),
+    (store_errors.InvalidStoreUrl, grpc.StatusCode.INTERNAL),
+    (store_errors.StoreError, grpc.StatusCode.INTERNAL),
+    (MatcherError, grpc.StatusCode.INTERNAL),
+    (IndexerError, grpc.StatusCode.INTERNAL),
+    (DedupError, grpc.StatusCode.INTERNAL),
+    (SyntheticError, grpc.StatusCode.INTERNAL),
+    (server_errors.ServerError, grpc.StatusCode.INTERNAL),
+)
+
+_REASONS = {
+    grpc.StatusCode.INVALID_ARGUMENT: "INVALID_ARGUMENT",
+    grpc.StatusCode.UNAUTHENTICATED: "UNAUTHENTICATED",
+    grpc.StatusCode.PERMISSION_DENIED: "PERMISSION_DENIED",
+    grpc.StatusCode.FAILED_PRECONDITION: "FAILED_PRECONDITION",
+    grpc.StatusCode.NOT_FOUND: "NOT_FOUND",
+    grpc.StatusCode.UNAVAILABLE: "UNAVAILABLE",
+}
+
+
+def _status(code: grpc.StatusCode, message: str, field: str | None) -> grpc.Status:
+    details = []
+    if field is not None:
+        bad = error_details_pb2.BadRequest(
+            field_violations=[error_details_pb2.BadRequest.FieldViolation(field=field, description=message)]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        details.append(packed)
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason=_REASONS.get(code, "INTERNAL"), domain=ERROR_DOMAIN))
+    details.append(info)
+    proto = status_pb2.Status(code=code.value[0], message=message, details=details)
+    return rpc_status.to_status(proto)
+
+
+def status_for(exc: BaseException) -> tuple[grpc.Status, bool]:
+    """The status to answer with, and whether the error is unexpected (to be logged)."""
+    for kind, code in STATUS_TABLE:
+        if isinstance(exc, kind):
+            if code is grpc.StatusCode.INTERNAL:
+                break
+            field = getattr(exc, "field", None) if code is grpc.StatusCode.INVALID_ARGUMENT else None
+            return _status(code, str(exc), field), False
+    return _status(grpc.StatusCode.INTERNAL, "internal error", None), True

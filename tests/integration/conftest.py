@@ -1,0 +1,154 @@
+"""Start the real ``hawiya serve`` process and talk to it over a real gRPC channel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from hawiya.v1 import authentication_pb2_grpc, registry_pb2_grpc
+
+from registry_store.store import RegistryStore
+from server.callers import add_caller
+
+PG_URL = os.environ.get("HAWIYA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/hawiya_test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_serving(target: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with code {proc.returncode}")
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    raise TimeoutError(f"server at {target} not SERVING after {timeout} s")
+
+
+@dataclass
+class ServerHandle:
+    target: str
+    database_url: str
+    data_dir: Path
+    keys: dict[str, str]
+    proc: subprocess.Popen
+    log_path: Path
+
+    def channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(self.target)
+
+    def metadata(self, caller: str = "full") -> tuple[tuple[str, str], ...]:
+        return (("x-api-key", self.keys[caller]),)
+
+    def store(self) -> RegistryStore:
+        return RegistryStore.from_url(self.database_url)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from registry_store.schema import metadata
+
+    engine = create_engine(url)
+    try:
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = None) -> ServerHandle:
+    data_dir = tmp / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    callers = data_dir / "callers.toml"
+    keys = {
+        "full": add_caller(callers, "test-programme", ["Authentication/*", "Registry/*"]),
+        "auth-only": add_caller(callers, "auth-only", ["Authentication/Authenticate"]),
+    }
+    if database == "postgresql":
+        reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{data_dir / 'hawiya.db'}"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAWIYA_")}
+    env.update(
+        HAWIYA_DATA_DIR=str(data_dir),
+        HAWIYA_PORT=str(port),
+        HAWIYA_METRICS_PORT="0",
+        HAWIYA_DATABASE_URL=url,
+        HAWIYA_LOG_LEVEL="DEBUG",
+        **(extra_env or {}),
+    )
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+        )
+    target = f"127.0.0.1:{port}"
+    try:
+        wait_serving(target, proc)
+    except BaseException:
+        stop_server(proc)
+        raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
+    return ServerHandle(target, url, data_dir, keys, proc, log_path)
+
+
+def stop_server(proc: subprocess.Popen) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
+    handle = start_server(tmp_path_factory.mktemp(f"server-{request.param}"), request.param)
+    try:
+        yield handle
+    finally:
+        code = stop_server(handle.proc)
+        assert code == 0, f"server exited with {code}:\n{handle.log_text()[-3000:]}"
+
+
+@pytest.fixture()
+def auth_stub(server: ServerHandle) -> Iterator[authentication_pb2_grpc.AuthenticationStub]:
+    with server.channel() as channel:
+        yield authentication_pb2_grpc.AuthenticationStub(channel)
+
+
+@pytest.fixture()
+def registry_stub(server: ServerHandle) -> Iterator[registry_pb2_grpc.RegistryStub]:
+    with server.channel() as channel:
+        yield registry_pb2_grpc.RegistryStub(channel)

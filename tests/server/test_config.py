@@ -1,0 +1,66 @@
+"""Configuration: defaults, environment, file, and errors that name the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.config import Config, load_config
+from server.errors import ConfigError
+
+
+def test_defaults_are_embedded() -> None:
+    config = load_config({})
+    assert config == Config()
+    assert config.effective_database_url == "sqlite:///hawiya-data/hawiya.db"
+    assert config.effective_callers_file == Path("hawiya-data/callers.toml")
+
+
+def test_environment_and_overrides() -> None:
+    config = load_config(
+        {"HAWIYA_PORT": "6000", "HAWIYA_DATA_DIR": "/srv/h", "HAWIYA_LOG_LEVEL": "debug"},
+        overrides={"port": 7000, "metrics_port": None},
+    )
+    assert config.port == 7000 and config.data_dir == Path("/srv/h") and config.log_level == "DEBUG"
+    assert config.metrics_port == 9464
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HAWIYA_PORT", "abc"),
+        ("HAWIYA_PORT", "70000"),
+        ("HAWIYA_THREADS", "0"),
+        ("HAWIYA_DATABASE_URL", "mysql://x"),
+        ("HAWIYA_ID_HASH_KEY", "zz"),
+        ("HAWIYA_ID_HASH_KEY", "ab" * 8),
+        ("HAWIYA_LOG_LEVEL", "LOUD"),
+        ("HAWIYA_GRACE_SECONDS", "-1"),
+        ("HAWIYA_PROT", "50051"),
+    ],
+)
+def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config({variable: value})
+    assert err.value.variable == variable
+    assert str(err.value).startswith(variable)
+
+
+def test_file_settings_under_environment(tmp_path: Path) -> None:
+    path = tmp_path / "hawiya.toml"
+    path.write_text("port = 6001\nthreads = 4\n")
+    config = load_config({"HAWIYA_CONFIG_FILE": str(path), "HAWIYA_THREADS": "8"})
+    assert config.port == 6001 and config.threads == 8
+
+
+def test_bad_file_names_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "hawiya.toml"
+    path.write_text('port = "x"\n')
+    with pytest.raises(ConfigError, match="port"):
+        load_config({"HAWIYA_CONFIG_FILE": str(path)})
+    path.write_text('colour = "blue"\n')
+    with pytest.raises(ConfigError, match="colour"):
+        load_config({"HAWIYA_CONFIG_FILE": str(path)})
+    with pytest.raises(ConfigError, match="HAWIYA_CONFIG_FILE"):
+        load_config({"HAWIYA_CONFIG_FILE": str(tmp_path / "missing.toml")})

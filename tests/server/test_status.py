@@ -1,0 +1,54 @@
+"""Every error class of every package has an entry in the one status table."""
+
+from __future__ import annotations
+
+import importlib
+
+import grpc
+import pytest
+
+from server.status import STATUS_TABLE, status_for
+
+BASES = [
+    ("server.errors", "ServerError"),
+    ("registry_store.errors", "StoreError"),
+    ("matcher.errors", "MatcherError"),
+    ("indexer.errors", "IndexerError"),
+    ("dedup.errors", "DedupError"),
+    ("synthetic.errors", "SyntheticError"),
+]
+
+
+def _all_subclasses(cls: type) -> set[type]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _all_subclasses(sub)
+    return found
+
+
+@pytest.mark.parametrize(("module", "name"), BASES)
+def test_every_error_class_has_an_entry(module: str, name: str) -> None:
+    base = getattr(importlib.import_module(module), name)
+    listed = {kind for kind, _ in STATUS_TABLE}
+    missing = sorted(c.__qualname__ for c in _all_subclasses(base) if c not in listed)
+    assert not missing, f"add to server/status.py: {missing}"
+
+
+def test_invalid_field_carries_bad_request() -> None:
+    from google.rpc import error_details_pb2, status_pb2
+
+    from server.errors import InvalidField
+
+    status, unexpected = status_for(InvalidField("claimed.phone", "must be 10 digits"))
+    assert not unexpected and status.code is grpc.StatusCode.INVALID_ARGUMENT
+    raw = dict(status.trailing_metadata)["grpc-status-details-bin"]
+    proto = status_pb2.Status.FromString(raw)
+    bad = error_details_pb2.BadRequest()
+    assert proto.details[0].Unpack(bad)
+    assert [v.field for v in bad.field_violations] == ["claimed.phone"]
+
+
+def test_unknown_exceptions_become_internal_without_detail() -> None:
+    status, unexpected = status_for(KeyError("secret value"))
+    assert unexpected and status.code is grpc.StatusCode.INTERNAL
+    assert "secret" not in status.details
