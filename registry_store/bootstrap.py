@@ -33,20 +33,13 @@ def ensure_schema(engine: Engine) -> int:
         if existing & set(METADATA.tables) and schema_meta.name not in existing:
             raise SchemaMismatch("open: the database has registry tables but no schema_meta table")
         METADATA.create_all(conn, checkfirst=True)
-        version = conn.execute(
-            select(schema_meta.c.schema_version).where(schema_meta.c.id == 1)
-        ).scalar_one_or_none()
+        version = conn.execute(select(schema_meta.c.schema_version).where(schema_meta.c.id == 1)).scalar_one_or_none()
         if version is None:
-            conn.execute(
-                insert(schema_meta).values(
-                    id=1, schema_version=SCHEMA_VERSION, created_at=datetime.now(UTC)
-                )
-            )
+            conn.execute(insert(schema_meta).values(id=1, schema_version=SCHEMA_VERSION, created_at=datetime.now(UTC)))
             logger.info("created registry schema version %d", SCHEMA_VERSION)
         elif version != SCHEMA_VERSION:
             raise SchemaMismatch(
-                f"open: the database holds schema version {version},"
-                f" this code needs version {SCHEMA_VERSION}"
+                f"open: the database holds schema version {version}, this code needs version {SCHEMA_VERSION}"
             )
         if conn.dialect.name == "postgresql":
             warn_if_not_durable(conn)

@@ -84,9 +84,7 @@ def normalise_url(url: str) -> URL:
         return parsed.set(drivername="sqlite+pysqlite")
     if driver in _POSTGRES_DRIVERS:
         return parsed.set(drivername="postgresql+psycopg")
-    raise InvalidStoreUrl(
-        f"store url: unsupported scheme {driver!r}, use sqlite:///path or postgresql+psycopg://"
-    )
+    raise InvalidStoreUrl(f"store url: unsupported scheme {driver!r}, use sqlite:///path or postgresql+psycopg://")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -152,9 +150,7 @@ def create_store_engine(url: str, *, pool_size: int = 10) -> Engine:
 def durability_problems(settings: Mapping[str, str]) -> list[str]:
     """Names of the PostgreSQL durability settings that are off (or missing) in `settings`."""
     return [
-        name
-        for name in _DURABILITY_SETTINGS
-        if str(settings.get(name, "off")).strip().lower() in ("off", "false", "0")
+        name for name in _DURABILITY_SETTINGS if str(settings.get(name, "off")).strip().lower() in ("off", "false", "0")
     ]
 
 
@@ -166,9 +162,7 @@ def warn_if_not_durable(conn: Connection) -> list[str]:
     rows = conn.execute(query, {"names": list(_DURABILITY_SETTINGS)}).all()
     problems = durability_problems({str(name): str(setting) for name, setting in rows})
     for name in problems:
-        logger.warning(
-            "postgresql setting %s is off: committed registrations may be lost in a crash", name
-        )
+        logger.warning("postgresql setting %s is off: committed registrations may be lost in a crash", name)
     return problems
 
 

@@ -6,7 +6,6 @@ ever appears in an error message raised here.
 
 # The names are the API the server maps to status codes (PersonNotFound, VersionConflict, ...);
 # they read better without an "Error" suffix, which the StoreError base already conveys.
-# ruff: noqa: N818
 
 from __future__ import annotations
 

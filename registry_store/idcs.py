@@ -84,10 +84,7 @@ def verhoeff_check_digit(digits: str) -> str:
 def is_valid_idcs(s: str) -> bool:
     """True if `s` is 10 ASCII digits, not starting with 0 or 1, with a valid check digit."""
     return (
-        _is_ascii_digits(s)
-        and len(s) == IDCS_LENGTH
-        and s[0] not in _FORBIDDEN_FIRST
-        and _verhoeff_checksum(s, 0) == 0
+        _is_ascii_digits(s) and len(s) == IDCS_LENGTH and s[0] not in _FORBIDDEN_FIRST and _verhoeff_checksum(s, 0) == 0
     )
 
 
@@ -119,9 +116,7 @@ def new_idcs(rng: random.Random | None = None) -> str:
     """
     source = _SYSTEM_RANDOM if rng is None else rng
     while True:
-        body = str(source.randrange(2, 10)) + "".join(
-            str(source.randrange(10)) for _ in range(IDCS_LENGTH - 2)
-        )
+        body = str(source.randrange(2, 10)) + "".join(str(source.randrange(10)) for _ in range(IDCS_LENGTH - 2))
         candidate = body + verhoeff_check_digit(body)
         if not _has_long_run(candidate):
             return candidate

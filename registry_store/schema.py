@@ -38,6 +38,7 @@ __all__ = [
     "UtcDateTime",
     "auth_audit",
     "identities",
+    "metadata",
     "person_versions",
     "schema_meta",
 ]
@@ -63,6 +64,8 @@ METADATA = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+metadata = METADATA  # lower-case alias, as SQLAlchemy's own examples spell it
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -139,13 +142,10 @@ person_versions = Table(
     PrimaryKeyConstraint("idcs", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
     CheckConstraint("sex IN ('U', 'M', 'F')", name="sex"),
-    CheckConstraint(
-        "birth_precision IN ('unknown', 'year', 'year_month', 'full')", name="birth_precision"
-    ),
+    CheckConstraint("birth_precision IN ('unknown', 'year', 'year_month', 'full')", name="birth_precision"),
     CheckConstraint("status IN ('active', 'deceased', 'merged')", name="status"),
     CheckConstraint(
-        "(status = 'merged' AND merged_into IS NOT NULL)"
-        " OR (status <> 'merged' AND merged_into IS NULL)",
+        "(status = 'merged' AND merged_into IS NOT NULL) OR (status <> 'merged' AND merged_into IS NULL)",
         name="merged_into",
     ),
     Index(None, "cin"),

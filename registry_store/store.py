@@ -129,17 +129,13 @@ class RegistryStore:
         # PostgreSQL single-statement reads need no transaction: autocommit saves the BEGIN and
         # ROLLBACK round trips on the authentication hot path.
         self._reader = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else engine
+            engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
         )
         self._rng = rng
         self._closed = False
 
     @classmethod
-    def from_url(
-        cls, url: str, *, pool_size: int = 10, rng: random.Random | None = None
-    ) -> RegistryStore:
+    def from_url(cls, url: str, *, pool_size: int = 10, rng: random.Random | None = None) -> RegistryStore:
         """Open the store at `url` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
         Creates the tables if absent and checks the schema version. `rng` seeds IDCS allocation
@@ -222,9 +218,7 @@ class RegistryStore:
         return person
 
     @db_errors("enrol")
-    def enrol(
-        self, demographics: Demographics, *, idempotency_key: str | None = None
-    ) -> EnrolResult:
+    def enrol(self, demographics: Demographics, *, idempotency_key: str | None = None) -> EnrolResult:
         """Register a new person under a fresh random IDCS, at most once per idempotency key.
 
         A key already used with the same demographics returns that person (created=False); with
@@ -271,7 +265,7 @@ class RegistryStore:
                     with self._read() as conn:
                         replay = self._replay(conn, key, digest)
                     if replay is not None:
-                        logger.info("enrol: a concurrent call with the same key won the race")
+                        logger.debug("enrol: a concurrent call with the same key won the race")
                         return EnrolResult(person=replay, created=False)
                     continue  # the winner rolled back after all: try again
                 if violated == "identities.idcs":
@@ -346,9 +340,7 @@ class RegistryStore:
         try:
             with self._write() as conn:
                 created_at = conn.execute(
-                    select(identities.c.created_at)
-                    .where(identities.c.idcs == idcs)
-                    .with_for_update(key_share=True)
+                    select(identities.c.created_at).where(identities.c.idcs == idcs).with_for_update(key_share=True)
                 ).scalar_one_or_none()
                 if created_at is None:
                     raise PersonNotFound()
@@ -386,9 +378,7 @@ class RegistryStore:
         )
 
     @staticmethod
-    def _merge_target(
-        conn: Connection, current: Person, new_status: PersonStatus, merged_into: str
-    ) -> str:
+    def _merge_target(conn: Connection, current: Person, new_status: PersonStatus, merged_into: str) -> str:
         if new_status is not PersonStatus.MERGED:
             if merged_into:
                 raise InvalidField("merged_into", "only allowed with status merged")
@@ -397,9 +387,7 @@ class RegistryStore:
             if current.status is PersonStatus.MERGED and current.merged_into:
                 return current.merged_into
             raise InvalidField("merged_into", "required with status merged")
-        exists = conn.execute(
-            select(identities.c.idcs).where(identities.c.idcs == merged_into)
-        ).first()
+        exists = conn.execute(select(identities.c.idcs).where(identities.c.idcs == merged_into)).first()
         if exists is None:
             raise PersonNotFound("merged_into")
         return merged_into
@@ -470,9 +458,7 @@ class RegistryStore:
             "reason": _checked_audit_text(reason, "reason", required=False),
         }
         if not isinstance(idcs_hash, str) or _HASH_RE.fullmatch(idcs_hash) is None:
-            raise InvalidField(
-                "idcs_hash", "must be a keyed hash as 32 to 128 lowercase hex digits"
-            )
+            raise InvalidField("idcs_hash", "must be a keyed hash as 32 to 128 lowercase hex digits")
         if created_at is None:
             created_at = _now()
         elif not isinstance(created_at, datetime) or created_at.utcoffset() is None:
@@ -489,11 +475,7 @@ class RegistryStore:
     @db_errors("audit_entries")
     def audit_entries(self, *, idcs_hash: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Audit rows, newest first, optionally only those of one IDCS hash; at most `limit`."""
-        if (
-            not isinstance(limit, int)
-            or isinstance(limit, bool)
-            or not 0 <= limit <= _MAX_AUDIT_LIMIT
-        ):
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= _MAX_AUDIT_LIMIT:
             raise InvalidField("limit", f"must be an integer from 0 to {_MAX_AUDIT_LIMIT}")
         if limit == 0:
             return []

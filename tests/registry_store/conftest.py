@@ -99,6 +99,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def pg_store_url() -> str:
+    """The URL of an empty PostgreSQL store (for PostgreSQL-only tests)."""
+    url = pg_url()
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture
 def make_store(store_url: str) -> Iterator[Callable[..., RegistryStore]]:
     """Open stores on the test's backend; every one is closed at teardown."""
     opened: list[RegistryStore] = []

@@ -47,9 +47,7 @@ def test_digest_is_pinned() -> None:
         '"phone":"+212612345678","sex":"M"}'
     )
     assert demographics_digest(_FIXED) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    assert demographics_digest(_FIXED) == (
-        "0bf03a89aa1437b70816233d766169103a180f62d08792d91f2970a075612929"
-    )
+    assert demographics_digest(_FIXED) == ("0bf03a89aa1437b70816233d766169103a180f62d08792d91f2970a075612929")
 
 
 def test_digest_equal_for_equal_demographics(demographics: Callable[[int], Demographics]) -> None:
@@ -66,18 +64,14 @@ _CHANGES = {
     "mother": dataclasses.replace(_FIXED, mother_first_name=Name("Fatima", "فاطمه")),
     "sex": dataclasses.replace(_FIXED, sex=Sex.UNSPECIFIED),
     "birth_day": dataclasses.replace(_FIXED, birth_date=BirthDate(1985, 3, 15, DatePrecision.FULL)),
-    "precision": dataclasses.replace(
-        _FIXED, birth_date=BirthDate(1985, 3, 14, DatePrecision.YEAR_MONTH)
-    ),
+    "precision": dataclasses.replace(_FIXED, birth_date=BirthDate(1985, 3, 14, DatePrecision.YEAR_MONTH)),
     "birth_place": dataclasses.replace(_FIXED, birth_place_code="141.02"),
     "cin": dataclasses.replace(_FIXED, cin="BK123457"),
     "phone": dataclasses.replace(_FIXED, phone="+212612345679"),
     "commune": dataclasses.replace(_FIXED, residence=Residence("0142", "12 rue Fès")),
     "address": dataclasses.replace(_FIXED, residence=Residence("0141", "12 rue Fes")),
     # Swapping values between fields must not collide either.
-    "swap": dataclasses.replace(
-        _FIXED, first_name=Name("El Alaoui", "العلوي"), last_name=Name("Mohammed", "محمد")
-    ),
+    "swap": dataclasses.replace(_FIXED, first_name=Name("El Alaoui", "العلوي"), last_name=Name("Mohammed", "محمد")),
     "latin/arabic split": dataclasses.replace(_FIXED, first_name=Name("Mohammedمحمد", "")),
 }
 
@@ -116,7 +110,7 @@ def test_row_round_trip(demographics: Callable[[int], Demographics]) -> None:
             "birth_date.day",
         ),
         (dataclasses.replace(_FIXED, sex="M"), "sex"),
-        (dataclasses.replace(_FIXED, birth_date=BirthDate(1985, 1, 1, "full")), "birth_date.precision"),  # type: ignore[arg-type]  # noqa: E501
+        (dataclasses.replace(_FIXED, birth_date=BirthDate(1985, 1, 1, "full")), "birth_date.precision"),  # type: ignore[arg-type]
         ("not demographics", "demographics"),
     ],
 )
