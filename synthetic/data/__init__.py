@@ -1,0 +1,1 @@
+"""Packaged reference data (JSON): Moroccan names, provinces and address pieces."""
