@@ -59,13 +59,13 @@ def _demographics(ns: argparse.Namespace) -> person_pb2.Demographics:
 
 
 def _print(message: object) -> None:
-    print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=2))  # type: ignore[arg-type]
+    print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=2))
 
 
 def _report_error(err: grpc.RpcError) -> int:
-    code = err.code()  # type: ignore[attr-defined]
-    text = f"hawiya client: {code.name}: {err.details()}"  # type: ignore[attr-defined]
-    status = rpc_status.from_call(err)  # type: ignore[arg-type]
+    code = err.code()
+    text = f"hawiya client: {code.name}: {err.details()}"
+    status = rpc_status.from_call(err)
     if status is not None:
         for detail in status.details:
             if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):

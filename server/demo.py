@@ -78,7 +78,8 @@ def _example(store: RegistryStore) -> Person:
     for person in store.iter_persons():
         d = person.demographics
         fallback = fallback or person
-        if d.birth_date.precision is DatePrecision.FULL and d.first_name.latin and d.last_name.latin:
+        adult = 0 < d.birth_date.year <= 2000
+        if adult and d.birth_date.precision is DatePrecision.FULL and d.first_name.latin and d.last_name.latin:
             return person
     if fallback is None:
         raise RuntimeError("the demo register is empty")

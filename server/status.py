@@ -10,13 +10,14 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from synthetic.errors import SyntheticError
 
 from dedup.errors import DedupError
 from indexer.errors import IndexerError
+from matcher import errors as matcher_errors
 from matcher.errors import MatcherError
 from registry_store import errors as store_errors
 from server import errors as server_errors
+from synthetic.errors import SyntheticError
 
 __all__ = ["STATUS_TABLE", "status_for"]
 
@@ -28,6 +29,9 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (server_errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (server_errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (store_errors.InvalidIdcs, grpc.StatusCode.INVALID_ARGUMENT),
+    (store_errors.InvalidField, grpc.StatusCode.INVALID_ARGUMENT),
+    (store_errors.DuplicateTransaction, grpc.StatusCode.INTERNAL),
+    (store_errors.IdcsAllocationFailed, grpc.StatusCode.INTERNAL),
     (store_errors.IdempotencyConflict, grpc.StatusCode.INVALID_ARGUMENT),
     (store_errors.VersionConflict, grpc.StatusCode.FAILED_PRECONDITION),
     (store_errors.PersonNotFound, grpc.StatusCode.NOT_FOUND),
@@ -38,6 +42,11 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (store_errors.SchemaMismatch, grpc.StatusCode.INTERNAL),
     (store_errors.InvalidStoreUrl, grpc.StatusCode.INTERNAL),
     (store_errors.StoreError, grpc.StatusCode.INTERNAL),
+    (matcher_errors.ComparisonSpecError, grpc.StatusCode.INTERNAL),
+    (matcher_errors.GammaError, grpc.StatusCode.INTERNAL),
+    (matcher_errors.ModelFormatError, grpc.StatusCode.INTERNAL),
+    (matcher_errors.ModelError, grpc.StatusCode.INTERNAL),
+    (matcher_errors.TrainingError, grpc.StatusCode.INTERNAL),
     (MatcherError, grpc.StatusCode.INTERNAL),
     (IndexerError, grpc.StatusCode.INTERNAL),
     (DedupError, grpc.StatusCode.INTERNAL),

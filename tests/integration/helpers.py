@@ -22,6 +22,7 @@ def demographics(
     **extra: object,
 ) -> person_pb2.Demographics:
     year, month, day = birth
+    fields: dict[str, object] = {"birth_place_code": "P101", "cin": "BE123456", "phone": "0612345678", **extra}
     return person_pb2.Demographics(
         first_name=person_pb2.PersonName(latin=first, arabic=first_ar),
         last_name=person_pb2.PersonName(latin=last, arabic=last_ar),
@@ -29,10 +30,7 @@ def demographics(
         mother_first_name=person_pb2.PersonName(latin="Khadija", arabic="خديجة"),
         sex=sex,
         birth_date=person_pb2.BirthDate(year=year, month=month, day=day, precision=precision),
-        birth_place_code="P101",
-        cin="BE123456",
-        phone="0612345678",
-        **extra,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 
