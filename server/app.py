@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from hawiya.v1 import authentication_pb2, authentication_pb2_grpc, registry_pb2, registry_pb2_grpc
 from prometheus_client import start_http_server
 
+from hawiya.v1 import authentication_pb2, authentication_pb2_grpc, registry_pb2, registry_pb2_grpc
 from registry_store.store import RegistryStore
 from server.authentication import AuthenticationService
 from server.callers import CallerRegistry

@@ -77,9 +77,8 @@ def _serve(ns: argparse.Namespace) -> int:
 
 
 def _synth(ns: argparse.Namespace) -> int:
-    from synthetic.errors import SyntheticError
-
     from synthetic import generate, write_population
+    from synthetic.errors import SyntheticError
 
     if ns.truth is not None and ns.duplicates == 0:
         print("hawiya synth: error: --truth needs --duplicates RATE", file=sys.stderr)

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
+
 from hawiya.v1 import (
     authentication_pb2,
     authentication_pb2_grpc,

@@ -12,8 +12,8 @@ import unicodedata
 from datetime import UTC, date, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from hawiya.v1 import person_pb2
 
+from hawiya.v1 import person_pb2
 from registry_store.model import (
     BirthDate,
     DatePrecision,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import grpc
+
 from hawiya.v1 import (
     authentication_pb2,
     authentication_pb2_grpc,
     registry_pb2,
     registry_pb2_grpc,
 )
-
 from registry_store.idcs import validate_idcs
 from server.authentication import AuthenticationService
 from server.convert import (

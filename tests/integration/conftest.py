@@ -15,8 +15,8 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hawiya.v1 import authentication_pb2_grpc, registry_pb2_grpc
 
+from hawiya.v1 import authentication_pb2_grpc, registry_pb2_grpc
 from registry_store.store import RegistryStore
 from server.callers import add_caller
 

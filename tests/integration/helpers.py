@@ -7,6 +7,7 @@ import uuid
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
 from hawiya.v1 import authentication_pb2, person_pb2, registry_pb2
 
 

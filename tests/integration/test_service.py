@@ -10,9 +10,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
 from hawiya.v1 import authentication_pb2 as auth_pb2
 from hawiya.v1 import person_pb2, registry_pb2, registry_pb2_grpc
-
 from tests.integration.conftest import ServerHandle
 from tests.integration.helpers import (
     bad_fields,

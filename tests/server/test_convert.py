@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hawiya.v1 import person_pb2 as p
 
+from hawiya.v1 import person_pb2 as p
 from registry_store.model import DatePrecision, Sex
 from server.convert import claimed_from_proto, demographics_from_proto, person_to_proto
 from server.errors import InvalidField
