@@ -1,0 +1,226 @@
+"""Comparison of dates of birth known to different precisions, as agreement levels.
+
+A date of birth is plain integers plus a precision: ``"full"`` (year, month and day),
+``"year_month"``, ``"year"`` or ``"unknown"``; fields finer than the precision are ignored. Two
+dates are compared under the lesser of their precisions and given the first level that holds:
+
+=================== ==========================================================================
+MISSING             either date is unknown
+EXACT               same precision, equal
+COMPATIBLE          different precisions, equal under the lesser (1987 and 1987-03-12)
+DAY_MONTH_SWAPPED   both full, same year, day and month swapped (1987-03-12 and 1987-12-03;
+                    only possible when both are at most 12)
+ONE_DIGIT_OFF       exactly one digit differs in YYYYMMDD (YYYYMM, YYYY under a lesser
+                    precision): 1987-03-12 and 1987-03-13, 1987 and 1997
+WITHIN_ONE_YEAR     at most a year apart under the lesser precision: 1987-12-30 and 1988-11-02
+DIFFERENT           none of the above
+=================== ==========================================================================
+
+Day-of-month validity (February 30) is not checked: such dates occur in registers and compare
+as they are written. Level values follow Splink's convention: -1 for missing, then larger for
+closer agreement, so arrays of levels are small signed integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.errors import MatcherError
+
+__all__ = [
+    "DateLevel",
+    "DatePrecision",
+    "PartialDate",
+    "compare_dates",
+    "compare_dates_arrays",
+    "precision_codes",
+]
+
+
+class DatePrecision(IntEnum):
+    """How much of a date is known; larger is more. Names, lower-cased, are the precision strings."""
+
+    UNKNOWN = 0
+    YEAR = 1
+    YEAR_MONTH = 2
+    FULL = 3
+
+    @classmethod
+    def parse(cls, name: str) -> DatePrecision:
+        """The precision called ``name`` ("full", "year_month", "year" or "unknown")."""
+        if isinstance(name, str) and name.islower():
+            try:
+                return cls[name.upper()]
+            except KeyError:
+                pass
+        choices = ", ".join(repr(p.label) for p in cls)
+        raise MatcherError(f"date precision must be one of {choices}, got {name!r}")
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class DateLevel(IntEnum):
+    """Agreement level of two dates of birth; see the module docstring for the definitions."""
+
+    MISSING = -1
+    DIFFERENT = 0
+    WITHIN_ONE_YEAR = 1
+    ONE_DIGIT_OFF = 2
+    DAY_MONTH_SWAPPED = 3
+    COMPATIBLE = 4
+    EXACT = 5
+
+
+_MAX_YEAR = 9999  # four digits, so that dates write as YYYYMMDD
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date of birth known to ``precision``; fields finer than the precision are ignored."""
+
+    year: int
+    month: int
+    day: int
+    precision: str
+
+    def __post_init__(self) -> None:
+        level = DatePrecision.parse(self.precision)
+        if level >= DatePrecision.YEAR and not 1 <= self.year <= _MAX_YEAR:
+            raise MatcherError(f"year must be between 1 and {_MAX_YEAR}, got {self.year}")
+        if level >= DatePrecision.YEAR_MONTH and not 1 <= self.month <= 12:
+            raise MatcherError(f"month must be between 1 and 12, got {self.month}")
+        if level >= DatePrecision.FULL and not 1 <= self.day <= 31:
+            raise MatcherError(f"day must be between 1 and 31, got {self.day}")
+
+
+def _digits(date: PartialDate, precision: DatePrecision) -> str:
+    """The date written YYYYMMDD, YYYYMM or YYYY, for a precision at most its own."""
+    text = f"{date.year:04d}{date.month:02d}{date.day:02d}"
+    return text[: {DatePrecision.YEAR: 4, DatePrecision.YEAR_MONTH: 6, DatePrecision.FULL: 8}[precision]]
+
+
+# How far apart, as YYYYMMDD, YYYYMM or YYYY integers, two dates a year apart are.
+_ONE_YEAR = {DatePrecision.YEAR: 1, DatePrecision.YEAR_MONTH: 100, DatePrecision.FULL: 10_000}
+
+
+def compare_dates(a: PartialDate, b: PartialDate) -> DateLevel:
+    """The agreement level of two dates of birth (symmetric in a and b).
+
+    >>> compare_dates(PartialDate(1987, 0, 0, "year"), PartialDate(1987, 3, 12, "full")).name
+    'COMPATIBLE'
+    """
+    pa, pb = DatePrecision.parse(a.precision), DatePrecision.parse(b.precision)
+    common = min(pa, pb)
+    if common == DatePrecision.UNKNOWN:
+        return DateLevel.MISSING
+    da, db = _digits(a, common), _digits(b, common)
+    if da == db:
+        return DateLevel.EXACT if pa == pb else DateLevel.COMPATIBLE
+    if common == DatePrecision.FULL and (a.year, a.month, a.day) == (b.year, b.day, b.month):
+        return DateLevel.DAY_MONTH_SWAPPED
+    if sum(x != y for x, y in zip(da, db, strict=True)) == 1:
+        return DateLevel.ONE_DIGIT_OFF
+    # YYYYMMDD integers order like dates, and adding 10000 moves a date on by exactly a year.
+    if abs(int(da) - int(db)) <= _ONE_YEAR[common]:
+        return DateLevel.WITHIN_ONE_YEAR
+    return DateLevel.DIFFERENT
+
+
+def precision_codes(names: Sequence[str]) -> npt.NDArray[np.int8]:
+    """`DatePrecision` codes of precision strings, for `compare_dates_arrays`."""
+    values = np.asarray(names, dtype=str)
+    unique, inverse = np.unique(values, return_inverse=True)
+    codes = np.array([DatePrecision.parse(str(name)) for name in unique], dtype=np.int8)
+    return codes[inverse.reshape(-1)]
+
+
+def compare_dates_arrays(
+    year_a: npt.ArrayLike,
+    month_a: npt.ArrayLike,
+    day_a: npt.ArrayLike,
+    precision_a: npt.ArrayLike,
+    year_b: npt.ArrayLike,
+    month_b: npt.ArrayLike,
+    day_b: npt.ArrayLike,
+    precision_b: npt.ArrayLike,
+) -> npt.NDArray[np.int8]:
+    """`compare_dates` over arrays of pairs: `DateLevel` values as int8.
+
+    Precisions are `DatePrecision` codes (see `precision_codes`); all arrays are one-dimensional
+    and of one length.
+    """
+    ya, ma, da, pa = _checked_dates(year_a, month_a, day_a, precision_a, "a")
+    yb, mb, db, pb = _checked_dates(year_b, month_b, day_b, precision_b, "b")
+    if ya.shape != yb.shape:
+        raise MatcherError(f"dates a and b must have the same length, got {ya.size} and {yb.size}")
+    common = np.minimum(pa, pb)
+    key_a = _keys(ya, ma, da, common)
+    key_b = _keys(yb, mb, db, common)
+
+    # From the weakest level to the strongest, each overriding the ones before.
+    levels = np.full(ya.shape, DateLevel.DIFFERENT, dtype=np.int8)
+    one_year = np.array([0, *_ONE_YEAR.values()], dtype=np.int64)[common]
+    levels[np.abs(key_a - key_b) <= one_year] = DateLevel.WITHIN_ONE_YEAR
+    levels[_differing_digits(key_a, key_b) == 1] = DateLevel.ONE_DIGIT_OFF
+    swapped = (common == DatePrecision.FULL) & (ya == yb) & (ma == db) & (da == mb)
+    levels[swapped] = DateLevel.DAY_MONTH_SWAPPED
+    equal = key_a == key_b
+    levels[equal] = np.where(pa == pb, DateLevel.EXACT, DateLevel.COMPATIBLE)[equal]
+    levels[common == DatePrecision.UNKNOWN] = DateLevel.MISSING
+    return levels
+
+
+def _keys(
+    year: npt.NDArray[np.int64],
+    month: npt.NDArray[np.int64],
+    day: npt.NDArray[np.int64],
+    precision: npt.NDArray[np.int8],
+) -> npt.NDArray[np.int64]:
+    """Dates as the integers YYYYMMDD, YYYYMM or YYYY (0 when unknown)."""
+    return np.select(
+        [precision == DatePrecision.FULL, precision == DatePrecision.YEAR_MONTH, precision == DatePrecision.YEAR],
+        [year * 10_000 + month * 100 + day, year * 100 + month, year],
+        default=0,
+    )
+
+
+def _differing_digits(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    count = np.zeros(a.shape, dtype=np.int64)
+    for power in range(8):
+        scale = 10**power
+        count += (a // scale) % 10 != (b // scale) % 10
+    return count
+
+
+def _checked_dates(
+    year: npt.ArrayLike, month: npt.ArrayLike, day: npt.ArrayLike, precision: npt.ArrayLike, side: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+    fields = {}
+    for name, values in (("year", year), ("month", month), ("day", day), ("precision", precision)):
+        arr = np.asarray(values)
+        if arr.ndim != 1:
+            raise MatcherError(f"{name}_{side} must be one-dimensional, got shape {arr.shape}")
+        if arr.size and arr.dtype.kind not in "iub":
+            raise MatcherError(f"{name}_{side} must hold integers, got {arr.dtype}")
+        fields[name] = arr.astype(np.int64)
+    y, m, d, p = fields["year"], fields["month"], fields["day"], fields["precision"]
+    if not y.shape == m.shape == d.shape == p.shape:
+        raise MatcherError(f"year_{side}, month_{side}, day_{side} and precision_{side} must have one length")
+    checks = (
+        ("precision", (p < DatePrecision.UNKNOWN) | (p > DatePrecision.FULL), "a DatePrecision code (0 to 3)"),
+        ("year", (p >= DatePrecision.YEAR) & ((y < 1) | (y > _MAX_YEAR)), f"between 1 and {_MAX_YEAR}"),
+        ("month", (p >= DatePrecision.YEAR_MONTH) & ((m < 1) | (m > 12)), "between 1 and 12"),
+        ("day", (p >= DatePrecision.FULL) & ((d < 1) | (d > 31)), "between 1 and 31"),
+    )
+    for name, bad, expected in checks:
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise MatcherError(f"{name}_{side}[{index}] must be {expected}, got {fields[name][index]}")
+    return y, m, d, p.astype(np.int8)
