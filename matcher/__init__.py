@@ -1,5 +1,19 @@
-"""Pure matching: name normalisation, comparison specs, the Fellegi–Sunter model (no I/O)."""
+"""Pure matching (no I/O): Moroccan names in both scripts, similarity kernels, comparison levels,
+the Fellegi–Sunter model and authentication decisions."""
 
+from matcher.arabic import arabic_name_tokens, fold_arabic
+from matcher.authentication import (
+    DEFAULT_FUZZY_MIN_SCORE,
+    AuthDecision,
+    DateValue,
+    Identity,
+    MatchMode,
+    MatchProfile,
+    MatchRule,
+    NameValue,
+    decide,
+    prepare_profile,
+)
 from matcher.comparison import LEVEL_KINDS, Comparison, ComparisonLevel, check_gamma
 from matcher.dates import (
     DateLevel,
@@ -34,43 +48,73 @@ from matcher.model import (
     probability_to_weight,
     weight_to_probability,
 )
+from matcher.names import NameMode, canonical_name, name_script, names_equivalent
 from matcher.normalise import normalise_arabic, normalise_latin, normalise_name
+from matcher.particles import fold_latin, latin_name_tokens, split_particles
+from matcher.phonetic import latin_form, phonetic_key, phonetic_keys
+from matcher.scoring import DateColumn, RecordTable, StringColumn, compute_gamma
 from matcher.training import EMResult, estimate_m_em, estimate_u, term_frequencies, train
 
 __all__ = [
+    "DEFAULT_FUZZY_MIN_SCORE",
     "FORMAT_VERSION",
     "LEVEL_KINDS",
+    "AuthDecision",
     "Comparison",
     "ComparisonLevel",
     "ComparisonSpecError",
+    "DateColumn",
     "DateLevel",
     "DatePrecision",
+    "DateValue",
     "EMResult",
     "FellegiSunterModel",
     "GammaError",
+    "Identity",
+    "MatchMode",
+    "MatchProfile",
+    "MatchRule",
     "MatcherError",
     "ModelError",
     "ModelFormatError",
+    "NameMode",
+    "NameValue",
     "PartialDate",
+    "RecordTable",
+    "StringColumn",
     "TermFrequencyTable",
     "TrainingError",
+    "arabic_name_tokens",
+    "canonical_name",
     "check_gamma",
     "compare_dates",
     "compare_dates_arrays",
     "compile_kernels",
+    "compute_gamma",
     "damerau_levenshtein_pairs",
     "damerau_levenshtein_similarity_pairs",
+    "decide",
     "encode_strings",
     "estimate_m_em",
     "estimate_u",
+    "fold_arabic",
+    "fold_latin",
     "jaro_winkler_pairs",
+    "latin_form",
+    "latin_name_tokens",
     "max_kernel_threads",
+    "name_script",
+    "names_equivalent",
     "normalise_arabic",
     "normalise_latin",
     "normalise_name",
+    "phonetic_key",
+    "phonetic_keys",
     "precision_codes",
+    "prepare_profile",
     "probability_to_weight",
     "set_kernel_threads",
+    "split_particles",
     "term_frequencies",
     "token_set_similarity_pairs",
     "train",
