@@ -5,6 +5,9 @@ The callers file is TOML, one table per caller::
     [callers.cnss-amo]
     key_sha256 = "9f86d0…"            # SHA-256 of the API key, hex; the key itself is never stored
     allowed_rpcs = ["Authentication/Authenticate", "Registry/GetPerson"]   # "Registry/*" allows a service
+    match_modes = ["EXACT", "PHONETIC", "FUZZY"]   # name matching it may ask for (default: EXACT only)
+    default_match_mode = "EXACT"                   # used when a request leaves the mode unspecified
+    min_fuzzy_score = 0.9                          # the lowest FUZZY threshold it may ask for
 
 Keys are random 256-bit tokens (``hawiya callers add`` makes one), so a plain SHA-256 is
 enough: there is nothing to brute-force. The presented key is hashed and compared with every
@@ -22,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.errors import CallersFileError, PermissionDenied, Unauthenticated
+from matcher.authentication import DEFAULT_FUZZY_MIN_SCORE, MatchMode, MatchRule
+from server.errors import CallersFileError, InvalidField, PermissionDenied, Unauthenticated
 
 __all__ = [
     "KNOWN_RPCS",
@@ -61,11 +65,34 @@ class Caller:
     caller_id: str
     key_sha256: str
     allowed_rpcs: frozenset[str]
+    match_modes: frozenset[MatchMode] = frozenset({MatchMode.EXACT})
+    default_match_mode: MatchMode = MatchMode.EXACT
+    min_fuzzy_score: float = DEFAULT_FUZZY_MIN_SCORE
 
     def may_call(self, rpc: str) -> bool:
         """``rpc`` is "Service/Method"."""
         service = rpc.split("/", 1)[0]
         return rpc in self.allowed_rpcs or f"{service}/*" in self.allowed_rpcs
+
+    def rule(self, mode: MatchMode | None, min_score: float, field: str) -> MatchRule:
+        """The match rule for a request's (mode, min_score), within this caller's policy.
+
+        ``mode`` None and ``min_score`` 0 mean "unspecified": the caller's defaults apply.
+        """
+        mode = mode or self.default_match_mode
+        if mode not in self.match_modes:
+            raise PermissionDenied(f"caller {self.caller_id} may not use {mode.name} matching ({field}.mode)")
+        if min_score != min_score or not 0.0 <= min_score <= 1.0:  # NaN is not equal to itself
+            raise InvalidField(f"{field}.min_score", "must be between 0 and 1 (0 for the caller's default)")
+        if mode is not MatchMode.FUZZY:
+            return MatchRule(mode)
+        if min_score == 0.0:
+            min_score = self.min_fuzzy_score
+        if min_score < self.min_fuzzy_score:
+            raise PermissionDenied(
+                f"caller {self.caller_id} may not match below {self.min_fuzzy_score} ({field}.min_score)"
+            )
+        return MatchRule(mode, min_score)
 
 
 class CallerRegistry:
@@ -132,8 +159,24 @@ def _read_callers(path: Path) -> list[Caller]:
             raise CallersFileError(f"{where}.allowed_rpcs: must be a list of strings")
         for rpc in rpcs:
             _check_rpc(rpc, f"{where}.allowed_rpcs")
-        callers.append(Caller(caller_id, digest, frozenset(rpcs)))
+        modes = _modes(entry.get("match_modes", ["EXACT"]), f"{where}.match_modes")
+        default = _modes([entry.get("default_match_mode", "EXACT")], f"{where}.default_match_mode")
+        if not default <= modes:
+            raise CallersFileError(f"{where}.default_match_mode: must be one of match_modes")
+        floor = entry.get("min_fuzzy_score", DEFAULT_FUZZY_MIN_SCORE)
+        if isinstance(floor, bool) or not isinstance(floor, int | float) or not 0.0 < floor <= 1.0:
+            raise CallersFileError(f"{where}.min_fuzzy_score: must be a number in (0, 1]")
+        callers.append(Caller(caller_id, digest, frozenset(rpcs), modes, next(iter(default)), float(floor)))
     return callers
+
+
+def _modes(names: object, where: str) -> frozenset[MatchMode]:
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise CallersFileError(f"{where}: must be a non-empty list of EXACT, PHONETIC, FUZZY")
+    try:
+        return frozenset(MatchMode[n] for n in names)
+    except KeyError as exc:
+        raise CallersFileError(f"{where}: unknown match mode {exc.args[0]!r}; known: EXACT, PHONETIC, FUZZY") from None
 
 
 def _check_rpc(rpc: str, where: str) -> None:
@@ -143,18 +186,23 @@ def _check_rpc(rpc: str, where: str) -> None:
         raise CallersFileError(f"{where}: unknown RPC {rpc!r}; known: {', '.join(KNOWN_RPCS)} or 'Service/*'")
 
 
-def add_caller(path: Path, caller_id: str, allowed_rpcs: Sequence[str]) -> str:
+def add_caller(path: Path, caller_id: str, allowed_rpcs: Sequence[str], match_modes: Sequence[str] = ("EXACT",)) -> str:
     """Add a caller to the callers file (created if absent); return its new API key."""
     if not _CALLER_ID.match(caller_id):
         raise CallersFileError(f"caller id {caller_id!r}: must be 1-64 of a-z 0-9 . _ - (lower case)")
     for rpc in allowed_rpcs:
         _check_rpc(rpc, "allowed RPC")
+    _modes(list(match_modes), "match modes")
     existing = _read_callers(path) if path.exists() else []
     if any(c.caller_id == caller_id for c in existing):
         raise CallersFileError(f"{path}: caller {caller_id} already exists")
     key = new_api_key()
     rpcs = ", ".join(f'"{r}"' for r in allowed_rpcs)
-    block = f'\n[callers.{caller_id}]\nkey_sha256 = "{hash_key(key)}"\nallowed_rpcs = [{rpcs}]\n'
+    modes = ", ".join(f'"{m}"' for m in match_modes)
+    block = (
+        f'\n[callers.{caller_id}]\nkey_sha256 = "{hash_key(key)}"\nallowed_rpcs = [{rpcs}]\n'
+        f'match_modes = [{modes}]\ndefault_match_mode = "{match_modes[0]}"\n'
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     header = "" if path.exists() else "# hawiya callers: API keys are stored as SHA-256 only.\n"
     with path.open("a", encoding="utf-8") as out:

@@ -57,7 +57,9 @@ def _demo_key(config: Config) -> str:
     key_path = config.data_dir / DEMO_KEY_FILE
     if key_path.exists():
         return key_path.read_text(encoding="ascii").strip()
-    key = add_caller(config.effective_callers_file, DEMO_CALLER, ["Authentication/*", "Registry/*"])
+    key = add_caller(
+        config.effective_callers_file, DEMO_CALLER, ["Authentication/*", "Registry/*"], ["EXACT", "PHONETIC", "FUZZY"]
+    )
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key + "\n")

@@ -10,8 +10,10 @@ from hawiya.v1 import (
     registry_pb2,
     registry_pb2_grpc,
 )
+from matcher.authentication import NAME_ATTRIBUTES, MatchMode, MatchRule
 from registry_store.idcs import validate_idcs
 from server.authentication import AuthenticationService
+from server.callers import Caller
 from server.convert import (
     claimed_from_proto,
     demographics_from_proto,
@@ -45,20 +47,36 @@ _REASON = {
     "MATCHED": authentication_pb2.REASON_CODE_MATCHED,
     "DEMOGRAPHIC_MISMATCH": authentication_pb2.REASON_CODE_DEMOGRAPHIC_MISMATCH,
 }
-_MODE = {"EXACT": authentication_pb2.MATCH_MODE_EXACT}
+_MODE_OUT = {
+    MatchMode.EXACT: authentication_pb2.MATCH_MODE_EXACT,
+    MatchMode.PHONETIC: authentication_pb2.MATCH_MODE_PHONETIC,
+    MatchMode.FUZZY: authentication_pb2.MATCH_MODE_FUZZY,
+}
+_MODE_IN = {v: k for k, v in _MODE_OUT.items()}
 _OUTCOME = {
     ENROLLED: registry_pb2.ENROL_OUTCOME_ENROLLED,
     "ALREADY_ENROLLED": registry_pb2.ENROL_OUTCOME_ALREADY_ENROLLED,
 }
-_POLICY_RULES = ("default_rule", "first_name", "last_name", "father_first_name", "mother_first_name")
 
 
-def _check_policy(policy: authentication_pb2.MatchPolicy) -> None:
-    """Only EXACT matching exists until the matcher lands; other modes are refused by name."""
-    for rule in _POLICY_RULES:
-        mode = getattr(policy, rule).mode
-        if mode not in (authentication_pb2.MATCH_MODE_UNSPECIFIED, authentication_pb2.MATCH_MODE_EXACT):
-            raise InvalidField(f"policy.{rule}.mode", "only EXACT matching is available on this server")
+def _mode(value: int, field: str) -> MatchMode | None:
+    if value == authentication_pb2.MATCH_MODE_UNSPECIFIED:
+        return None
+    mode = _MODE_IN.get(value)
+    if mode is None:
+        raise InvalidField(field, "must be EXACT, PHONETIC or FUZZY")
+    return mode
+
+
+def rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) -> dict[str, MatchRule]:
+    """One rule per name attribute: its own if set, else the policy's default, else the caller's."""
+    default = policy.default_rule
+    rules = {}
+    for attribute in NAME_ATTRIBUTES:
+        own = getattr(policy, attribute)
+        chosen, where = (own, f"policy.{attribute}") if own.mode else (default, "policy.default_rule")
+        rules[attribute] = caller.rule(_mode(chosen.mode, f"{where}.mode"), chosen.min_score, where)
+    return rules
 
 
 class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
@@ -72,14 +90,14 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         # IDCS first: a typo is refused before anything else is looked at.
         idcs = validate_idcs(request.idcs, field="idcs")
         claimed = claimed_from_proto(request.claimed)
-        _check_policy(request.policy)
-        outcome = self._service.authenticate(caller.caller_id, idcs, claimed)
+        rules = rules_from_policy(request.policy, caller)
+        outcome = self._service.authenticate(caller.caller_id, idcs, claimed, rules)
         AUTH_DECISIONS.labels(outcome.decision, outcome.reason).inc()
         return authentication_pb2.AuthenticateResponse(
             decision=_DECISION[outcome.decision],
             matches=[
                 authentication_pb2.AttributeMatch(
-                    attribute=_ATTRIBUTE[m.attribute], matched=m.matched, mode=_MODE[m.mode]
+                    attribute=_ATTRIBUTE[m.attribute], matched=m.matched, mode=_MODE_OUT[m.mode]
                 )
                 for m in outcome.matches
             ],

@@ -87,6 +87,7 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
     keys = {
         "full": add_caller(callers, "test-programme", ["Authentication/*", "Registry/*"]),
         "auth-only": add_caller(callers, "auth-only", ["Authentication/Authenticate"]),
+        "matching": add_caller(callers, "matching", ["Authentication/Authenticate"], ["EXACT", "PHONETIC", "FUZZY"]),
     }
     if database == "postgresql":
         reset_postgres(PG_URL)

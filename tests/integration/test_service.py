@@ -327,3 +327,61 @@ def test_concurrent_enrolment_with_retries_stores_each_person_once(server: Serve
         for channel in channels:
             channel.close()
         store.close()
+
+
+def _policy(mode: int, min_score: float = 0.0) -> auth_pb2.MatchPolicy:
+    return auth_pb2.MatchPolicy(default_rule=auth_pb2.AttributePolicy(mode=mode, min_score=min_score))
+
+
+def _variant_claim(idcs: str, first: person_pb2.PersonName, last: person_pb2.PersonName) -> auth_pb2.AuthenticateRequest:
+    return claim(idcs, first_name=first, last_name=last, birth_date=BIRTH, sex=person_pb2.SEX_FEMALE)
+
+
+def test_match_modes_follow_the_callers_policy(server, auth_stub, enrolled) -> None:
+    idcs = enrolled.person.idcs
+    other_spelling = _variant_claim(
+        idcs, person_pb2.PersonName(latin="Fatema Zahra"), person_pb2.PersonName(latin="El Alawi")
+    )
+    cross_script = _variant_claim(
+        idcs, person_pb2.PersonName(arabic="فاطمة الزهراء"), person_pb2.PersonName(latin="Elalaoui")
+    )
+    typo = _variant_claim(idcs, person_pb2.PersonName(latin="Fatima Zahra"), person_pb2.PersonName(latin="El Alaoiu"))
+    other_person = _variant_claim(idcs, person_pb2.PersonName(latin="Fatiha"), person_pb2.PersonName(latin="El Alaoui"))
+    matching = server.metadata("matching")
+
+    def decision(request: auth_pb2.AuthenticateRequest, mode: int) -> int:
+        request.policy.CopyFrom(_policy(mode))
+        reply = auth_stub.Authenticate(request, metadata=matching)
+        assert {m.mode for m in reply.matches if m.attribute == auth_pb2.ATTRIBUTE_FIRST_NAME} == {
+            mode or auth_pb2.MATCH_MODE_EXACT
+        }
+        return reply.decision
+
+    yes, no = auth_pb2.DECISION_YES, auth_pb2.DECISION_NO
+    assert decision(other_spelling, auth_pb2.MATCH_MODE_EXACT) == no
+    assert decision(other_spelling, auth_pb2.MATCH_MODE_PHONETIC) == yes
+    assert decision(cross_script, auth_pb2.MATCH_MODE_PHONETIC) == yes
+    assert decision(typo, auth_pb2.MATCH_MODE_PHONETIC) == no
+    assert decision(typo, auth_pb2.MATCH_MODE_FUZZY) == yes
+    assert decision(other_person, auth_pb2.MATCH_MODE_FUZZY) == no
+    assert decision(other_spelling, auth_pb2.MATCH_MODE_UNSPECIFIED) == no  # the caller's default: EXACT
+
+
+def test_match_policy_limits(server, auth_stub, enrolled) -> None:
+    request = _claim_true(enrolled.person.idcs)
+    request.policy.CopyFrom(_policy(auth_pb2.MATCH_MODE_FUZZY))
+    with pytest.raises(grpc.RpcError) as err:
+        auth_stub.Authenticate(request, metadata=server.metadata())  # this caller may use EXACT only
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    request.policy.CopyFrom(_policy(auth_pb2.MATCH_MODE_FUZZY, 0.5))
+    with pytest.raises(grpc.RpcError) as err:
+        auth_stub.Authenticate(request, metadata=server.metadata("matching"))  # below its floor
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    request.policy.CopyFrom(_policy(auth_pb2.MATCH_MODE_FUZZY, 1.5))
+    with pytest.raises(grpc.RpcError) as err:
+        auth_stub.Authenticate(request, metadata=server.metadata("matching"))
+    assert bad_fields(err.value) == ["policy.default_rule.min_score"]
+    request.policy.CopyFrom(auth_pb2.MatchPolicy(last_name=auth_pb2.AttributePolicy(mode=42)))
+    with pytest.raises(grpc.RpcError) as err:
+        auth_stub.Authenticate(request, metadata=server.metadata("matching"))
+    assert bad_fields(err.value) == ["policy.last_name.mode"]

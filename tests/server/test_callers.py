@@ -62,3 +62,33 @@ def test_duplicate_caller_refused(callers_file: tuple[Path, str, str]) -> None:
     path, _, _ = callers_file
     with pytest.raises(CallersFileError, match="already exists"):
         add_caller(path, "cnss-amo", ["Registry/*"])
+
+
+def test_match_policy_per_caller(tmp_path: Path) -> None:
+    from matcher.authentication import MatchMode
+
+    path = tmp_path / "callers.toml"
+    key = add_caller(path, "amo", ["Authentication/Authenticate"], ["FUZZY", "EXACT"])
+    caller = CallerRegistry.from_file(path).authenticate(key)
+    assert caller.default_match_mode is MatchMode.FUZZY
+    assert caller.rule(None, 0.0, "policy.default_rule").min_score == caller.min_fuzzy_score
+    assert caller.rule(MatchMode.EXACT, 0.0, "policy.first_name").mode is MatchMode.EXACT
+    with pytest.raises(PermissionDenied, match="PHONETIC"):
+        caller.rule(MatchMode.PHONETIC, 0.0, "policy.first_name")
+    with pytest.raises(PermissionDenied, match="below"):
+        caller.rule(MatchMode.FUZZY, 0.5, "policy.first_name")
+    from server.errors import InvalidField
+
+    with pytest.raises(InvalidField) as err:
+        caller.rule(MatchMode.FUZZY, float("nan"), "policy.first_name")
+    assert err.value.field == "policy.first_name.min_score"
+
+
+def test_bad_match_policy_in_file(tmp_path: Path) -> None:
+    path = tmp_path / "callers.toml"
+    path.write_text(f'[callers.a]\nkey_sha256 = "{"0" * 64}"\nmatch_modes = ["SOUNDEX"]\n')
+    with pytest.raises(CallersFileError, match="SOUNDEX"):
+        CallerRegistry.from_file(path)
+    path.write_text(f'[callers.a]\nkey_sha256 = "{"0" * 64}"\nmatch_modes = ["FUZZY"]\n')
+    with pytest.raises(CallersFileError, match="default_match_mode"):
+        CallerRegistry.from_file(path)

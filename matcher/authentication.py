@@ -1,0 +1,253 @@
+"""Authentication decisions: does a claimed identity match the registered one, attribute by attribute?
+
+Each claimed name is compared under the caller's rule:
+
+* ``EXACT``: equal after the full matching normalisation (`names.canonical_name`: case, accents,
+  punctuation, spacing, hamza and taa-marbuta forms, titles, particles and compounds), script
+  by script: a Latin claim is compared with the registered Latin spelling, an Arabic claim
+  with the Arabic one. This is what MOSIP and Aadhaar do, plus a better normalisation.
+* ``PHONETIC``: the same phonetic keys (`phonetic.phonetic_keys`), in either script on either
+  side, so Mohamed matches محمد and Mohammed, and Youssef matches Yousef.
+* ``FUZZY``: phonetically equal, or a similarity of at least the rule's ``min_score``. The
+  similarity is the order-free token-set Jaro–Winkler score of the two names' phonetic keys:
+  transliteration is already folded into the keys, so what the score measures is typing
+  slips, not spelling conventions.
+
+Every script the caller supplied must match (a claim that is right in Latin but names someone
+else in Arabic is refused). The other attributes are compared exactly: sex; dates of birth
+under the lesser of the two precisions (a year-only claim matches a full registered date of
+that year, a full claim matches a year-only registration of that year); codes, CIN and phone
+as canonical strings. The decision is *yes* only when every claimed attribute matches.
+
+The false-accept rate of each mode is measured by ``benchmarks/quality.py`` on synthetic
+impostors (other people with common names, siblings with the same surname and parents);
+`DEFAULT_FUZZY_MIN_SCORE` is the threshold chosen there.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from matcher.dates import DateLevel, PartialDate, compare_dates
+from matcher.errors import MatcherError
+from matcher.kernels_reference import token_set_similarity
+from matcher.names import canonical_name
+from matcher.normalise import normalise_name
+from matcher.phonetic import phonetic_keys
+
+__all__ = [
+    "ATTRIBUTES",
+    "DEFAULT_FUZZY_MIN_SCORE",
+    "NAME_ATTRIBUTES",
+    "AttributeMatch",
+    "AuthDecision",
+    "DateValue",
+    "Identity",
+    "MatchMode",
+    "MatchProfile",
+    "MatchRule",
+    "NameValue",
+    "claimed_attributes",
+    "decide",
+    "name_similarity",
+    "prepare_profile",
+]
+
+# Chosen with benchmarks/quality.py: see the README's matching section for the measured rates.
+DEFAULT_FUZZY_MIN_SCORE = 0.9
+
+
+class MatchMode(enum.Enum):
+    EXACT = "exact"
+    PHONETIC = "phonetic"
+    FUZZY = "fuzzy"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRule:
+    """How one name attribute is compared."""
+
+    mode: MatchMode = MatchMode.EXACT
+    min_score: float = DEFAULT_FUZZY_MIN_SCORE
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.min_score <= 1.0:
+            raise MatcherError(f"min_score must be in (0, 1], got {self.min_score}")
+
+
+@dataclass(frozen=True, slots=True)
+class NameValue:
+    latin: str = ""
+    arabic: str = ""
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(v for v in (self.latin, self.arabic) if v)
+
+
+@dataclass(frozen=True, slots=True)
+class DateValue:
+    year: int = 0
+    month: int = 0
+    day: int = 0
+    precision: str = "unknown"  # "full", "year_month", "year" or "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The attributes of a person, registered or claimed (empty = not given)."""
+
+    first_name: NameValue = field(default_factory=NameValue)
+    last_name: NameValue = field(default_factory=NameValue)
+    father_first_name: NameValue = field(default_factory=NameValue)
+    mother_first_name: NameValue = field(default_factory=NameValue)
+    sex: str = ""  # "M", "F" or ""
+    birth_date: DateValue = field(default_factory=DateValue)
+    birth_place_code: str = ""
+    cin: str = ""
+    phone: str = ""
+    commune_code: str = ""
+    address: str = ""
+
+
+NAME_ATTRIBUTES = ("first_name", "last_name", "father_first_name", "mother_first_name")
+# Claimable attributes in answer order; commune_code and address answer as one "residence".
+ATTRIBUTES = (*NAME_ATTRIBUTES, "sex", "birth_date", "birth_place_code", "cin", "phone", "residence")
+_EMPTY = Identity()
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedName:
+    latin_canonical: str
+    arabic_canonical: str
+    keys: tuple[tuple[str, ...], ...]  # phonetic keys of each script's value
+
+
+@dataclass(frozen=True, slots=True)
+class MatchProfile:
+    """A registered identity with what comparisons need computed once (it can be cached)."""
+
+    identity: Identity
+    names: Mapping[str, _PreparedName]
+
+
+def _prepare_name(name: NameValue) -> _PreparedName:
+    return _PreparedName(
+        latin_canonical=canonical_name(name.latin) if name.latin else "",
+        arabic_canonical=canonical_name(name.arabic) if name.arabic else "",
+        keys=tuple(k for k in (phonetic_keys(v) for v in name.values()) if k),
+    )
+
+
+def prepare_profile(identity: Identity) -> MatchProfile:
+    return MatchProfile(identity, {a: _prepare_name(getattr(identity, a)) for a in NAME_ATTRIBUTES})
+
+
+def _feminine_pair(a: list[str], b: list[str]) -> bool:
+    """Whether a word of one name is the other's word with the feminine ending -a added.
+
+    Said/Saida, Amine/Amina, Karim/Karima are different people's names one letter apart: no
+    typing slip, so fuzzy matching must not bridge them.
+    """
+    return any(x + "a" == y or y + "a" == x for x in a for y in b)
+
+
+def name_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Order-free similarity in [0, 1] of two names' phonetic keys (0 across a feminine ending)."""
+    if not a or not b:
+        return 0.0
+    if sorted(a) == sorted(b) or "".join(a) == "".join(b):
+        return 1.0
+    rest_a, rest_b = list(a), list(b)
+    for key in a:
+        if key in rest_b:
+            rest_a.remove(key)
+            rest_b.remove(key)
+    if _feminine_pair(rest_a, rest_b):
+        return 0.0
+    return token_set_similarity(" ".join(a), " ".join(b))
+
+
+def _name_matches(claimed: NameValue, registered: _PreparedName, rule: MatchRule) -> bool:
+    if rule.mode is MatchMode.EXACT:
+        pairs = ((claimed.latin, registered.latin_canonical), (claimed.arabic, registered.arabic_canonical))
+        given = [(c, r) for c, r in pairs if c]
+        return bool(given) and all(r and canonical_name(c) == r for c, r in given)
+    if not registered.keys:
+        return False
+    for value in claimed.values():
+        keys = phonetic_keys(value)
+        if not keys:
+            return False
+        if rule.mode is MatchMode.PHONETIC:
+            ok = any(name_similarity(keys, r) == 1.0 for r in registered.keys)
+        else:
+            ok = any(name_similarity(keys, r) >= rule.min_score for r in registered.keys)
+        if not ok:
+            return False
+    return True
+
+
+def _date_matches(claimed: DateValue, registered: DateValue) -> bool:
+    level = compare_dates(
+        PartialDate(claimed.year, claimed.month, claimed.day, claimed.precision),
+        PartialDate(registered.year, registered.month, registered.day, registered.precision),
+    )
+    return level in (DateLevel.EXACT, DateLevel.COMPATIBLE)
+
+
+def claimed_attributes(claim: Identity) -> tuple[str, ...]:
+    """The attributes set in a claim, in answer order."""
+    present = {f.name for f in fields(Identity) if getattr(claim, f.name) != getattr(_EMPTY, f.name)}
+    if present & {"commune_code", "address"}:
+        present.add("residence")
+    return tuple(a for a in ATTRIBUTES if a in present)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeMatch:
+    attribute: str
+    matched: bool
+    mode: MatchMode
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDecision:
+    accepted: bool
+    matches: tuple[AttributeMatch, ...]
+
+
+def _attribute_matches(attribute: str, claim: Identity, profile: MatchProfile, rule: MatchRule) -> bool:
+    registered = profile.identity
+    if attribute in NAME_ATTRIBUTES:
+        return _name_matches(getattr(claim, attribute), profile.names[attribute], rule)
+    if attribute == "birth_date":
+        return _date_matches(claim.birth_date, registered.birth_date)
+    if attribute == "residence":
+        pairs = ((claim.commune_code, registered.commune_code), (claim.address, registered.address))
+        return all(not c or normalise_name(c) == normalise_name(r) for c, r in pairs)
+    value = getattr(claim, attribute)
+    return bool(value) and value == getattr(registered, attribute)
+
+
+def decide(
+    claim: Identity,
+    profile: MatchProfile | None,
+    rules: Mapping[str, MatchRule] | MatchRule = MatchRule(),
+) -> AuthDecision:
+    """Compare every claimed attribute; ``profile`` None (unknown person) matches nothing.
+
+    ``rules`` is one rule for every name attribute, or a rule per name attribute (missing
+    ones are EXACT).
+    """
+    attributes = claimed_attributes(claim)
+    if not attributes:
+        raise MatcherError("a claim must have at least one attribute")
+    results = []
+    for attribute in attributes:
+        rule = rules if isinstance(rules, MatchRule) else rules.get(attribute, MatchRule())
+        mode = rule.mode if attribute in NAME_ATTRIBUTES else MatchMode.EXACT
+        matched = profile is not None and _attribute_matches(attribute, claim, profile, rule)
+        results.append(AttributeMatch(attribute, matched, mode))
+    return AuthDecision(all(m.matched for m in results), tuple(results))
