@@ -27,8 +27,9 @@ impostors (other people with common names, siblings with the same surname and pa
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 
 from matcher.dates import DateLevel, PartialDate, compare_dates
 from matcher.errors import MatcherError
@@ -55,6 +56,7 @@ __all__ = [
     "prepare_profile",
 ]
 
+PROFILE_FORMAT_VERSION = 1
 # Chosen with benchmarks/quality.py: see the README's matching section for the measured rates.
 DEFAULT_FUZZY_MIN_SCORE = 0.9
 
@@ -130,6 +132,41 @@ class MatchProfile:
 
     identity: Identity
     names: Mapping[str, _PreparedName]
+
+    def to_json(self) -> bytes:
+        """Compact JSON, for a cache (format version 1)."""
+        i = self.identity
+        data = {
+            "v": PROFILE_FORMAT_VERSION,
+            "names": {a: [*astuple(getattr(i, a)), *astuple(self.names[a])[:2], self.names[a].keys] for a in NAME_ATTRIBUTES},
+            "sex": i.sex,
+            "birth": astuple(i.birth_date),
+            "codes": [i.birth_place_code, i.cin, i.phone, i.commune_code, i.address],
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> MatchProfile:
+        try:
+            data = json.loads(raw)
+            if data.get("v") != PROFILE_FORMAT_VERSION:
+                raise MatcherError(f"match profile format {data.get('v')!r} is not {PROFILE_FORMAT_VERSION}")
+            names = {a: data["names"][a] for a in NAME_ATTRIBUTES}
+            codes = data["codes"]
+            identity = Identity(
+                **{a: NameValue(v[0], v[1]) for a, v in names.items()},
+                sex=data["sex"],
+                birth_date=DateValue(*data["birth"]),
+                birth_place_code=codes[0],
+                cin=codes[1],
+                phone=codes[2],
+                commune_code=codes[3],
+                address=codes[4],
+            )
+            prepared = {a: _PreparedName(v[2], v[3], tuple(tuple(k) for k in v[4])) for a, v in names.items()}
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise MatcherError("match profile is not valid JSON of format 1") from exc
+        return cls(identity, prepared)
 
 
 def _prepare_name(name: NameValue) -> _PreparedName:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,6 +117,27 @@ def _checked_positive(value: object, field: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidField(field, "must be a positive integer")
     return value
+
+
+def _audit_values(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An audit row checked for storage (see `RegistryStore.record_audit`)."""
+    idcs_hash = entry.get("idcs_hash")
+    values: dict[str, Any] = {
+        "transaction_id": _checked_audit_text(entry.get("transaction_id"), "transaction_id", required=True),
+        "caller_id": _checked_audit_text(entry.get("caller_id"), "caller_id", required=True),
+        "idcs_hash": idcs_hash,
+        "decision": _checked_audit_text(entry.get("decision"), "decision", required=True),
+        "reason": _checked_audit_text(entry.get("reason", ""), "reason", required=False),
+    }
+    if not isinstance(idcs_hash, str) or _HASH_RE.fullmatch(idcs_hash) is None:
+        raise InvalidField("idcs_hash", "must be a keyed hash as 32 to 128 lowercase hex digits")
+    created_at = entry.get("created_at")
+    if created_at is None:
+        created_at = _now()
+    elif not isinstance(created_at, datetime) or created_at.utcoffset() is None:
+        raise InvalidField("created_at", "must be a timezone-aware datetime")
+    values["created_at"] = created_at
+    return values
 
 
 class RegistryStore:
@@ -434,7 +455,6 @@ class RegistryStore:
 
     # -- authentication audit -----------------------------------------------------------------
 
-    @db_errors("record_audit")
     def record_audit(
         self,
         *,
@@ -450,23 +470,32 @@ class RegistryStore:
         `idcs_hash` must be a keyed hash of the IDCS as lowercase hex (32 to 128 characters),
         which also guarantees a raw IDCS can never be written here.
         """
-        values: dict[str, Any] = {
-            "transaction_id": _checked_audit_text(transaction_id, "transaction_id", required=True),
-            "caller_id": _checked_audit_text(caller_id, "caller_id", required=True),
-            "idcs_hash": idcs_hash,
-            "decision": _checked_audit_text(decision, "decision", required=True),
-            "reason": _checked_audit_text(reason, "reason", required=False),
-        }
-        if not isinstance(idcs_hash, str) or _HASH_RE.fullmatch(idcs_hash) is None:
-            raise InvalidField("idcs_hash", "must be a keyed hash as 32 to 128 lowercase hex digits")
-        if created_at is None:
-            created_at = _now()
-        elif not isinstance(created_at, datetime) or created_at.utcoffset() is None:
-            raise InvalidField("created_at", "must be a timezone-aware datetime")
-        values["created_at"] = created_at
+        self.record_audits(
+            [
+                {
+                    "transaction_id": transaction_id,
+                    "caller_id": caller_id,
+                    "idcs_hash": idcs_hash,
+                    "decision": decision,
+                    "reason": reason,
+                    "created_at": created_at,
+                }
+            ]
+        )
+
+    @db_errors("record_audits")
+    def record_audits(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append several audit rows in one transaction: all are written or none.
+
+        Each entry has the keyword arguments of `record_audit`. Used by `AuditLog` to commit the
+        audit rows of concurrent calls together (group commit).
+        """
+        rows = [_audit_values(entry) for entry in entries]
+        if not rows:
+            return
         try:
             with self._write() as conn:
-                conn.execute(insert(auth_audit), values)
+                conn.execute(insert(auth_audit), rows)
         except IntegrityError as exc:
             if unique_violation(exc) == "auth_audit.transaction_id":
                 raise DuplicateTransaction() from None

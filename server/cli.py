@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from server.client import add_client_commands
 from server.config import describe_settings
+
+if TYPE_CHECKING:
+    from server.callers import CallerRegistry
+    from server.config import Config
 
 __all__ = ["main"]
 
@@ -27,53 +33,110 @@ def _settings_epilog() -> str:
     return "\n".join(lines)
 
 
+def _prepare_processes(workers: int, data_dir: Path) -> None:
+    """Environment every process must have before prometheus-client, Numba or FAISS load."""
+    cores = os.cpu_count() or 1
+    per_worker = str(max(1, cores // workers))
+    # Workers × threads ≤ cores: each worker's Numba and FAISS (OpenMP) pools get a share.
+    os.environ.setdefault("NUMBA_NUM_THREADS", per_worker)
+    os.environ.setdefault("OMP_NUM_THREADS", per_worker)
+    if workers > 1:
+        metrics_dir = data_dir / "metrics-multiprocess"
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
+
 def _serve(ns: argparse.Namespace) -> int:
     from registry_store.errors import StoreError
-    from server.app import open_store, serve_forever, start_server
-    from server.callers import CallerRegistry
     from server.config import load_config
-    from server.demo import example_command, prepare_demo
     from server.errors import ServerError
     from server.logs import configure_logging
 
     try:
         config = load_config(
-            overrides={"port": ns.port, "metrics_port": ns.metrics_port, "data_dir": ns.data_dir, "host": ns.host}
+            overrides={
+                "port": ns.port,
+                "metrics_port": ns.metrics_port,
+                "data_dir": ns.data_dir,
+                "host": ns.host,
+                "workers": ns.workers,
+            }
         )
-        configure_logging(config.log_level)
+    except ServerError as exc:
+        print(f"hawiya serve: error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(config.log_level)
+    _prepare_processes(config.workers, config.data_dir)
+    # Imported only now: they load prometheus-client and Numba, which read the environment above.
+    from server.app import open_store, serve_forever, start_server
+    from server.callers import CallerRegistry
+    from server.demo import example_command, prepare_demo
+    from server.metrics import serve_metrics
+
+    try:
         store = open_store(config)
         try:
             demo = prepare_demo(config, store, ns.demo_size) if ns.demo else None
             callers_file = config.effective_callers_file
             if not callers_file.exists():
-                raise_missing = (
+                raise CallersMissing(
                     f"callers file {callers_file} does not exist: create a caller with "
                     f"`hawiya callers add --id NAME --allow Authentication/Authenticate --file {callers_file}`"
                     " (or start with --demo)"
                 )
-                print(f"hawiya serve: error: {raise_missing}", file=sys.stderr)
-                store.close()
-                return 2
             callers = CallerRegistry.from_file(callers_file)
-            running = start_server(config, store, callers)
-        except BaseException:
-            store.close()
-            raise
-    except (ServerError, StoreError, OSError) as exc:
+        finally:
+            if config.workers > 1:
+                store.close()  # no connection may cross a fork
+        running = start_server(config, store, callers) if config.workers == 1 else None
+        metrics_port = serve_metrics(config.metrics_port, config.host.strip("[]")) if running else None
+    except (ServerError, StoreError, OSError, CallersMissing) as exc:
         print(f"hawiya serve: error: {exc}", file=sys.stderr)
         return 2
 
-    print(f"hawiya is SERVING on {running.address} (gRPC health: grpc.health.v1.Health/Check)", flush=True)
-    print(f"metrics: http://{config.host.strip('[]')}:{running.metrics_port}/metrics", flush=True)
-    print(f"register: {config.effective_database_url.split('@')[-1]}; callers: {len(callers)}", flush=True)
-    if demo is not None:
-        target = running.address.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1")  # noqa: S104
-        exe = sys.argv[0] if Path(sys.argv[0]).name == "hawiya" else f"{sys.executable} -m server"
-        print(f"demo caller '{demo.api_key[:8]}…' key in {config.data_dir / 'demo-api-key'}", flush=True)
-        print("try an authentication of a demo person:", flush=True)
-        print(f"  {example_command(target, demo, exe)}", flush=True)
-    serve_forever(running, config.grace_seconds)
-    return 0
+    def banner(address: str, metrics: int | None) -> None:
+        print(f"hawiya is SERVING on {address} with {config.workers} worker(s) (grpc.health.v1.Health)", flush=True)
+        print(f"metrics: http://{config.host.strip('[]')}:{metrics}/metrics", flush=True)
+        print(f"register: {config.effective_database_url.split('@')[-1]}; callers: {len(callers)}", flush=True)
+        if demo is not None:
+            target = address.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1")  # noqa: S104
+            exe = sys.argv[0] if Path(sys.argv[0]).name == "hawiya" else f"{sys.executable} -m server"
+            print(f"demo caller '{demo.api_key[:8]}…' key in {config.data_dir / 'demo-api-key'}", flush=True)
+            print("try an authentication of a demo person:", flush=True)
+            print(f"  {example_command(target, demo, exe)}", flush=True)
+
+    if running is not None:
+        banner(running.address, metrics_port)
+        serve_forever(running, config.grace_seconds)
+        return 0
+    return _serve_workers(config, callers, banner)
+
+
+class CallersMissing(Exception):
+    """No callers file: the server would refuse every call."""
+
+
+def _serve_workers(config: Config, callers: CallerRegistry, banner: Callable[[str, int | None], None]) -> int:
+    from prometheus_client import multiprocess
+
+    from server.app import open_store, serve_forever, start_server
+    from server.metrics import serve_metrics
+    from server.workers import run_workers
+
+    def worker(ready_fd: int) -> int:
+        store = open_store(config)
+        running = start_server(config, store, callers, reuse_port=True)
+        os.write(ready_fd, b"1")
+        serve_forever(running, config.grace_seconds)
+        return 0
+
+    def ready() -> None:
+        port = serve_metrics(config.metrics_port, config.host.strip("[]"))
+        banner(f"{config.host}:{config.port}", port)
+
+    return run_workers(config.workers, worker, on_ready=ready, on_exit=multiprocess.mark_process_dead)
 
 
 def _synth(ns: argparse.Namespace) -> int:
@@ -130,6 +193,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _worker_count(text: str) -> int:
+    value = _positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _rate(text: str) -> float:
     try:
         value = float(text)
@@ -165,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, help="gRPC port (HAWIYA_PORT, default 50051; 0 = any free port)")
     serve.add_argument("--metrics-port", type=_port, help="Prometheus port (HAWIYA_METRICS_PORT, default 9464)")
     serve.add_argument("--data-dir", type=Path, help="data folder (HAWIYA_DATA_DIR, default ./hawiya-data)")
+    serve.add_argument(
+        "--workers", type=_worker_count, help="server processes sharing the port (HAWIYA_WORKERS, default 1)"
+    )
     serve.add_argument(
         "--demo", action="store_true", help="on first start, load a synthetic population and create a demo caller"
     )

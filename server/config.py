@@ -25,6 +25,10 @@ class Config:
     metrics_port: int = 9464
     data_dir: Path = Path("hawiya-data")
     database_url: str = ""  # empty: SQLite file in data_dir
+    redis_url: str = ""  # empty: in-process cache
+    cache_ttl_seconds: int = 300
+    cache_entries: int = 100_000
+    workers: int = 1
     callers_file: Path | None = None  # None: data_dir/callers.toml
     id_hash_key: str = ""  # empty: a random key kept in data_dir/id-hash.key
     threads: int = 16
@@ -96,6 +100,13 @@ def _database_url(variable: str, raw: str) -> str:
     return raw
 
 
+def _redis_url(variable: str, raw: str) -> str:
+    raw = raw.strip()
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(variable, "must start with redis://, rediss:// or unix://")
+    return raw
+
+
 def _hash_key(variable: str, raw: str) -> str:
     raw = raw.strip()
     if raw:
@@ -121,6 +132,10 @@ _SETTINGS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "metrics_port": (_port, "Prometheus /metrics port"),
     "data_dir": (_path, "folder for the SQLite register, callers file and keys"),
     "database_url": (_database_url, "SQLAlchemy URL of the register; empty = SQLite in the data dir"),
+    "redis_url": (_redis_url, "Redis URL of the profile cache; empty = an in-process cache"),
+    "cache_ttl_seconds": (_positive_int, "how long a cached match profile lives"),
+    "cache_entries": (_positive_int, "size of the in-process cache (one worker, no Redis)"),
+    "workers": (_positive_int, "server processes sharing the port (SO_REUSEPORT)"),
     "callers_file": (_path, "TOML file of callers and their hashed API keys; default DATA_DIR/callers.toml"),
     "id_hash_key": (
         _hash_key,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from registry_store.idcs import validate_idcs
 from registry_store.model import Demographics, Person, PersonStatus
 from registry_store.store import RegistryStore
 from server.errors import InvalidField
+from server.profiles import ProfileSource
 
 __all__ = ["ALREADY_ENROLLED", "ENROLLED", "EnrolOutcome", "RegistryService", "validate_idempotency_key"]
 
@@ -34,12 +36,16 @@ def validate_idempotency_key(key: str, field: str = "idempotency_key") -> str:
 class RegistryService:
     """Enrols persons (allocating their IDCS), reads and versions them."""
 
-    def __init__(self, store: RegistryStore) -> None:
+    def __init__(self, store: RegistryStore, profiles: ProfileSource, hash_idcs: Callable[[str], str]) -> None:
         self._store = store
+        self._profiles = profiles
+        self._hash_idcs = hash_idcs
 
     def enrol(self, idempotency_key: str, demographics: Demographics) -> EnrolOutcome:
         key = validate_idempotency_key(idempotency_key)
         result = self._store.enrol(demographics, idempotency_key=key)
+        # The new IDCS may have been looked up (and cached as unknown) before it was allocated.
+        self._profiles.invalidate(self._hash_idcs(result.person.idcs))
         log.info("enrol created=%s version=%d", result.created, result.person.version)
         return EnrolOutcome(ENROLLED if result.created else ALREADY_ENROLLED, result.person)
 
@@ -83,5 +89,6 @@ class RegistryService:
             merged_into=merged_into,
             expected_version=expected_version or None,
         )
+        self._profiles.invalidate(self._hash_idcs(idcs))
         log.info("update version=%d", person.version)
         return person

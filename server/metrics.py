@@ -1,18 +1,34 @@
 """Every Prometheus metric of the service, defined in one place.
 
-Labels carry only bounded values (service, method, status code, decision); never request data.
+Labels carry only bounded values (service, method, status code, decision, mode, event); never
+request data. With several worker processes, metrics go through prometheus-client's
+multi-process mode (``PROMETHEUS_MULTIPROC_DIR``, set by ``hawiya serve --workers`` before this
+module is imported) and the parent process serves the sum of all workers on ``/metrics``.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import os
+import resource
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 
 __all__ = [
     "AUTH_DECISIONS",
+    "CACHE_BREAKER_OPEN",
+    "CACHE_EVENTS",
     "GRPC_HANDLED",
     "GRPC_HANDLING_SECONDS",
     "GRPC_STARTED",
+    "PROCESS_CPU_SECONDS",
+    "PROCESS_RSS_BYTES",
+    "STORE_QUERY_SECONDS",
+    "cache_observer",
+    "serve_metrics",
+    "update_process_metrics",
 ]
+
+_LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 GRPC_STARTED = Counter(
     "grpc_server_started",
@@ -28,10 +44,64 @@ GRPC_HANDLING_SECONDS = Histogram(
     "grpc_server_handling_seconds",
     "Time to handle an RPC on the server.",
     ["grpc_type", "grpc_service", "grpc_method"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    buckets=_LATENCY_BUCKETS,
 )
 AUTH_DECISIONS = Counter(
     "hawiya_auth_decisions",
-    "Authentication answers by decision and reason.",
-    ["decision", "reason"],
+    "Authentication answers by decision, reason and the name match mode used.",
+    ["decision", "reason", "mode"],
 )
+CACHE_EVENTS = Counter(
+    "hawiya_cache_events",
+    "Profile cache lookups and failures: hit, miss, error, skipped (breaker open).",
+    ["event"],
+)
+CACHE_BREAKER_OPEN = Gauge(
+    "hawiya_cache_breaker_open",
+    "1 while the Redis circuit breaker is open (lookups go to the register).",
+    multiprocess_mode="max",
+)
+STORE_QUERY_SECONDS = Histogram(
+    "hawiya_store_query_seconds",
+    "Time of register operations on the request path.",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+)
+PROCESS_CPU_SECONDS = Gauge(
+    "hawiya_process_cpu_seconds",
+    "CPU seconds used by this server process (user + system); summed over workers.",
+    multiprocess_mode="sum",
+)
+PROCESS_RSS_BYTES = Gauge(
+    "hawiya_process_max_rss_bytes",
+    "Peak resident memory of this server process; summed over workers.",
+    multiprocess_mode="sum",
+)
+
+
+def cache_observer(event: str) -> None:
+    """The cache's observer: counts events and follows the breaker's state."""
+    if event == "open":
+        CACHE_BREAKER_OPEN.set(1)
+    elif event == "closed":
+        CACHE_BREAKER_OPEN.set(0)
+    else:
+        CACHE_EVENTS.labels(event).inc()
+
+
+def update_process_metrics() -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    PROCESS_CPU_SECONDS.set(usage.ru_utime + usage.ru_stime)
+    PROCESS_RSS_BYTES.set(usage.ru_maxrss * 1024)
+
+
+def serve_metrics(port: int, host: str) -> int:
+    """Serve /metrics on ``port`` (0: any free port); return the port. Multi-process aware."""
+    registry = None
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    server, _ = (
+        start_http_server(port, addr=host, registry=registry) if registry else start_http_server(port, addr=host)
+    )
+    return int(server.server_port)

@@ -12,7 +12,7 @@ from hawiya.v1 import (
 )
 from matcher.authentication import NAME_ATTRIBUTES, MatchMode, MatchRule
 from registry_store.idcs import validate_idcs
-from server.authentication import AuthenticationService
+from server.authentication import AuthenticationService, AuthOutcome
 from server.callers import Caller
 from server.convert import (
     claimed_from_proto,
@@ -68,6 +68,14 @@ def _mode(value: int, field: str) -> MatchMode | None:
     return mode
 
 
+def _mode_label(outcome: AuthOutcome) -> str:
+    """The name match mode of an answer, for metrics: one of five bounded values."""
+    modes = {m.mode for m in outcome.matches if m.attribute in NAME_ATTRIBUTES}
+    if not modes:
+        return "none"
+    return next(iter(modes)).value if len(modes) == 1 else "mixed"
+
+
 def rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) -> dict[str, MatchRule]:
     """One rule per name attribute: its own if set, else the policy's default, else the caller's."""
     default = policy.default_rule
@@ -92,7 +100,7 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         claimed = claimed_from_proto(request.claimed)
         rules = rules_from_policy(request.policy, caller)
         outcome = self._service.authenticate(caller.caller_id, idcs, claimed, rules)
-        AUTH_DECISIONS.labels(outcome.decision, outcome.reason).inc()
+        AUTH_DECISIONS.labels(outcome.decision, outcome.reason, _mode_label(outcome)).inc()
         return authentication_pb2.AuthenticateResponse(
             decision=_DECISION[outcome.decision],
             matches=[

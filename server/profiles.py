@@ -1,0 +1,51 @@
+"""Persons' match profiles for authentication: from the cache, else from the register.
+
+The profile is what the matcher needs of a registered person (normalised names, phonetic
+keys, dates, codes). An IDCS with no authenticable person (unknown, deceased, merged) is cached
+too, as a tombstone, so that unknown and known IDCS take the same path and the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from matcher.authentication import MatchProfile, prepare_profile
+from matcher.errors import MatcherError
+from registry_store.cache import ProfileCache
+from registry_store.model import PersonStatus
+from registry_store.store import RegistryStore
+from server.identity import identity_from_demographics
+
+__all__ = ["ProfileSource"]
+
+log = logging.getLogger(__name__)
+
+_NOBODY = b"-"
+
+
+class ProfileSource:
+    """Read-through access to match profiles, keyed by the keyed hash of the IDCS."""
+
+    def __init__(self, store: RegistryStore, cache: ProfileCache) -> None:
+        self._store = store
+        self._cache = cache
+
+    def get(self, idcs: str, idcs_hash: str) -> MatchProfile | None:
+        raw = self._cache.get(idcs_hash)
+        if raw is not None:
+            if raw == _NOBODY:
+                return None
+            try:
+                return MatchProfile.from_json(raw)
+            except MatcherError:
+                log.warning("discarding an unreadable cached profile id=%s…", idcs_hash[:12])
+        person = self._store.find_person(idcs)
+        profile = None
+        if person is not None and person.status is PersonStatus.ACTIVE:
+            profile = prepare_profile(identity_from_demographics(person.demographics))
+        self._cache.set(idcs_hash, profile.to_json() if profile is not None else _NOBODY)
+        return profile
+
+    def invalidate(self, idcs_hash: str) -> None:
+        """Call after the person behind ``idcs_hash`` was written (enrolled, updated)."""
+        self._cache.delete(idcs_hash)

@@ -1,0 +1,54 @@
+"""The audit log's group commit: every row durable before its call returns, failures surface."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from registry_store import RegistryStore
+from registry_store.audit import AuditLog
+from registry_store.errors import StoreUnavailable
+
+
+def _row(i: int) -> dict[str, str]:
+    return {
+        "transaction_id": uuid.uuid4().hex,
+        "caller_id": "test",
+        "idcs_hash": f"{i:064x}",
+        "decision": "NO",
+        "reason": "DEMOGRAPHIC_MISMATCH",
+    }
+
+
+def test_concurrent_rows_are_all_written_once(store: RegistryStore) -> None:
+    log = AuditLog(store)
+    before = store.count_audit()
+
+    def work(n: int) -> None:
+        for i in range(50):
+            log.record(**_row(n * 50 + i))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log.close()
+    assert store.count_audit() - before == 400
+
+
+def test_a_failed_commit_fails_the_waiting_calls(store: RegistryStore) -> None:
+    log = AuditLog(store)
+    store.close()  # the database goes away
+    with pytest.raises(StoreUnavailable):
+        log.record(**_row(1))
+    log.close()
+
+
+def test_closed_log_refuses(store: RegistryStore) -> None:
+    log = AuditLog(store)
+    log.close()
+    with pytest.raises(StoreUnavailable):
+        log.record(**_row(2))
