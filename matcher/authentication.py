@@ -138,7 +138,9 @@ class MatchProfile:
         i = self.identity
         data = {
             "v": PROFILE_FORMAT_VERSION,
-            "names": {a: [*astuple(getattr(i, a)), *astuple(self.names[a])[:2], self.names[a].keys] for a in NAME_ATTRIBUTES},
+            "names": {
+                a: [*astuple(getattr(i, a)), *astuple(self.names[a])[:2], self.names[a].keys] for a in NAME_ATTRIBUTES
+            },
             "sex": i.sex,
             "birth": astuple(i.birth_date),
             "codes": [i.birth_place_code, i.cin, i.phone, i.commune_code, i.address],
