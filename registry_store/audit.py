@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from registry_store.errors import StoreError, StoreUnavailable
@@ -52,7 +52,7 @@ class AuditLog:
         """
         self.record_many([entry])
 
-    def record_many(self, entries: list[Mapping[str, Any]]) -> None:
+    def record_many(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """Append several rows, committed in the same transaction; returns once they are."""
         with self._lock:
             if self._closed:

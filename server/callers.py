@@ -40,6 +40,7 @@ __all__ = [
 # Short names of the RPCs a caller may be granted ("Service/Method").
 KNOWN_RPCS = (
     "Authentication/Authenticate",
+    "Authentication/AuthenticateStream",
     "Registry/Enrol",
     "Registry/GetPerson",
     "Registry/UpdatePerson",

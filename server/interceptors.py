@@ -12,7 +12,7 @@ import contextvars
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -48,21 +48,35 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
         wrapped = self._wrapped.get(method)
         if wrapped is None:
             handler = continuation(handler_call_details)
-            if handler is None or handler.unary_unary is None:
+            if handler is None:
+                return None
+            if handler.unary_unary is not None:
+                wrapped = self._wrap_unary(method, handler)
+            elif handler.stream_stream is not None:
+                wrapped = self._wrap_stream(method, handler)
+            else:
                 return handler
-            wrapped = self._wrap(method, handler)
             self._wrapped[method] = wrapped
         return wrapped
 
-    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        service, rpc = method[len(_PACKAGE) :].split("/", 1)
-        short = f"{service}/{rpc}"
-        labels = ("unary", f"hawiya.v1.{service}", rpc)
-        started = GRPC_STARTED.labels(*labels)
-        seconds = GRPC_HANDLING_SECONDS.labels(*labels)
-        handled = {code: GRPC_HANDLED.labels(*labels, code.name) for code in grpc.StatusCode}
+    def _caller(self, context: grpc.ServicerContext, rpc: str) -> Caller:
+        """The caller presenting the call's API key, if it may make this call."""
+        key = None
+        for name, value in context.invocation_metadata():
+            if name == "x-api-key":
+                key = value
+                break
+            if name == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+                key = value[7:]
+        caller = self._callers.authenticate(key if isinstance(key, str) else None)
+        self._callers.authorise(caller, rpc)
+        return caller
+
+    def _wrap_unary(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        short, metrics = _method_metrics(method, "unary")
+        started, seconds, handled = metrics
         behaviour = handler.unary_unary
-        callers = self._callers
+        identify = self._caller
 
         def serve(request: Any, context: grpc.ServicerContext) -> Any:
             begin = time.perf_counter()
@@ -70,16 +84,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
             failure: grpc.Status | None = None
             try:
-                key = None
-                for name, value in context.invocation_metadata():
-                    if name == "x-api-key":
-                        key = value
-                        break
-                    if name == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
-                        key = value[7:]
-                caller = callers.authenticate(key if isinstance(key, str) else None)
-                callers.authorise(caller, short)
-                caller_token = CURRENT_CALLER.set(caller)
+                caller_token = CURRENT_CALLER.set(identify(context, short))
                 try:
                     response = behaviour(request, context)
                 finally:
@@ -102,3 +107,46 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+    def _wrap_stream(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        short, metrics = _method_metrics(method, "bidi_stream")
+        started, seconds, handled = metrics
+        behaviour = handler.stream_stream
+        identify = self._caller
+
+        def serve(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+            begin = time.perf_counter()
+            started.inc()
+            request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
+            failure: grpc.Status | None = None
+            try:
+                caller_token = CURRENT_CALLER.set(identify(context, short))
+                try:
+                    yield from behaviour(request_iterator, context)
+                finally:
+                    CURRENT_CALLER.reset(caller_token)
+            except Exception as exc:
+                failure, unexpected = status_for(exc)
+                if unexpected:
+                    log.exception("unexpected error in %s", short)
+            finally:
+                REQUEST_ID.reset(request_token)
+                seconds.observe(time.perf_counter() - begin)
+            if failure is not None:
+                handled[failure.code].inc()
+                context.abort_with_status(failure)
+            handled[grpc.StatusCode.OK].inc()
+
+        return grpc.stream_stream_rpc_method_handler(
+            serve,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _method_metrics(method: str, kind: str) -> tuple[str, tuple[Any, Any, dict[grpc.StatusCode, Any]]]:
+    """The short name ("Service/Method") and the metric children of one method."""
+    service, rpc = method[len(_PACKAGE) :].split("/", 1)
+    labels = (kind, f"hawiya.v1.{service}", rpc)
+    handled = {code: GRPC_HANDLED.labels(*labels, code.name) for code in grpc.StatusCode}
+    return f"{service}/{rpc}", (GRPC_STARTED.labels(*labels), GRPC_HANDLING_SECONDS.labels(*labels), handled)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import grpc
 
 from hawiya.v1 import (
@@ -12,6 +15,7 @@ from hawiya.v1 import (
 )
 from matcher.authentication import NAME_ATTRIBUTES, MatchMode, MatchRule
 from registry_store.idcs import validate_idcs
+from registry_store.model import Demographics
 from server.authentication import AuthenticationService, AuthOutcome
 from server.callers import Caller
 from server.convert import (
@@ -24,8 +28,12 @@ from server.enrolment import ENROLLED, RegistryService
 from server.errors import InvalidField
 from server.interceptors import CURRENT_CALLER
 from server.metrics import AUTH_DECISIONS
+from server.status import status_for
+from server.streaming import batched
 
 __all__ = ["AuthenticationServicer", "RegistryServicer"]
+
+log = logging.getLogger(__name__)
 
 _ATTRIBUTE = {
     name: authentication_pb2.Attribute.Value(f"ATTRIBUTE_{name.upper()}")
@@ -95,23 +103,80 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         self, request: authentication_pb2.AuthenticateRequest, context: grpc.ServicerContext
     ) -> authentication_pb2.AuthenticateResponse:
         caller = CURRENT_CALLER.get()
-        # IDCS first: a typo is refused before anything else is looked at.
-        idcs = validate_idcs(request.idcs, field="idcs")
-        claimed = claimed_from_proto(request.claimed)
-        rules = rules_from_policy(request.policy, caller)
-        outcome = self._service.authenticate(caller.caller_id, idcs, claimed, rules)
-        AUTH_DECISIONS.labels(outcome.decision, outcome.reason, _mode_label(outcome)).inc()
-        return authentication_pb2.AuthenticateResponse(
-            decision=_DECISION[outcome.decision],
-            matches=[
-                authentication_pb2.AttributeMatch(
-                    attribute=_ATTRIBUTE[m.attribute], matched=m.matched, mode=_MODE_OUT[m.mode]
-                )
-                for m in outcome.matches
-            ],
-            transaction_id=outcome.transaction_id,
-            reason=_REASON[outcome.reason],
-        )
+        idcs, claimed, rules = _authentication_request(request, caller)
+        return _answer(self._service.authenticate(caller.caller_id, idcs, claimed, rules))
+
+    def AuthenticateStream(  # noqa: N802
+        self,
+        request_iterator: Iterator[authentication_pb2.AuthenticateStreamRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[authentication_pb2.AuthenticateStreamResponse]:
+        caller = CURRENT_CALLER.get()
+        for batch in batched(request_iterator, context):
+            answers: list[authentication_pb2.AuthenticateStreamResponse | None] = []
+            items = []
+            for item in batch:
+                if len(item.item_id) > MAX_ITEM_ID:
+                    answers.append(
+                        _item_error(item.item_id, InvalidField("item_id", f"at most {MAX_ITEM_ID} characters"))
+                    )
+                    continue
+                try:
+                    items.append(_authentication_request(item.request, caller))
+                    answers.append(None)
+                except Exception as exc:  # every error of one item stays with that item
+                    answers.append(_item_error(item.item_id, exc))
+            results = iter(self._service.authenticate_many(caller.caller_id, items))
+            for item, answer in zip(batch, answers, strict=True):
+                if answer is None:
+                    result = next(results)
+                    answer = (
+                        _item_error(item.item_id, result)
+                        if isinstance(result, Exception)
+                        else authentication_pb2.AuthenticateStreamResponse(
+                            item_id=item.item_id, response=_answer(result)
+                        )
+                    )
+                yield answer
+
+
+MAX_ITEM_ID = 64
+
+
+def _authentication_request(
+    request: authentication_pb2.AuthenticateRequest, caller: Caller
+) -> tuple[str, Demographics, dict[str, MatchRule]]:
+    # IDCS first: a typo is refused before anything else is looked at.
+    idcs = validate_idcs(request.idcs, field="idcs")
+    return idcs, claimed_from_proto(request.claimed), rules_from_policy(request.policy, caller)
+
+
+def _answer(outcome: AuthOutcome) -> authentication_pb2.AuthenticateResponse:
+    AUTH_DECISIONS.labels(outcome.decision, outcome.reason, _mode_label(outcome)).inc()
+    return authentication_pb2.AuthenticateResponse(
+        decision=_DECISION[outcome.decision],
+        matches=[
+            authentication_pb2.AttributeMatch(
+                attribute=_ATTRIBUTE[m.attribute], matched=m.matched, mode=_MODE_OUT[m.mode]
+            )
+            for m in outcome.matches
+        ],
+        transaction_id=outcome.transaction_id,
+        reason=_REASON[outcome.reason],
+    )
+
+
+def _item_error(item_id: str, exc: Exception) -> authentication_pb2.AuthenticateStreamResponse:
+    """One item's failure, with the status the status table gives it; field paths under "request."."""
+    status, unexpected = status_for(exc)
+    if unexpected:
+        log.error("unexpected error in a streamed item", exc_info=exc)
+    field = getattr(exc, "field", None) if status.code is grpc.StatusCode.INVALID_ARGUMENT else None
+    fields = [field if field == "item_id" else f"request.{field}"] if field else []
+    return authentication_pb2.AuthenticateStreamResponse(
+        item_id=item_id,
+        error=authentication_pb2.ItemError(code=status.code.value[0], message=status.details, fields=fields),
+    )
 
 
 class RegistryServicer(registry_pb2_grpc.RegistryServicer):

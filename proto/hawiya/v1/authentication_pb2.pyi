@@ -115,3 +115,31 @@ class AuthenticateResponse(_message.Message):
     transaction_id: str
     reason: ReasonCode
     def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., matches: _Optional[_Iterable[_Union[AttributeMatch, _Mapping]]] = ..., transaction_id: _Optional[str] = ..., reason: _Optional[_Union[ReasonCode, str]] = ...) -> None: ...
+
+class AuthenticateStreamRequest(_message.Message):
+    __slots__ = ("item_id", "request")
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    item_id: str
+    request: AuthenticateRequest
+    def __init__(self, item_id: _Optional[str] = ..., request: _Optional[_Union[AuthenticateRequest, _Mapping]] = ...) -> None: ...
+
+class ItemError(_message.Message):
+    __slots__ = ("code", "message", "fields")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AuthenticateStreamResponse(_message.Message):
+    __slots__ = ("item_id", "response", "error")
+    ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    item_id: str
+    response: AuthenticateResponse
+    error: ItemError
+    def __init__(self, item_id: _Optional[str] = ..., response: _Optional[_Union[AuthenticateResponse, _Mapping]] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ...) -> None: ...

@@ -41,6 +41,11 @@ class AuthenticationStub:
                 request_serializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateRequest.SerializeToString,
                 response_deserializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateResponse.FromString,
                 _registered_method=True)
+        self.AuthenticateStream = channel.stream_stream(
+                '/hawiya.v1.Authentication/AuthenticateStream',
+                request_serializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateStreamRequest.SerializeToString,
+                response_deserializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateStreamResponse.FromString,
+                _registered_method=True)
 
 
 class AuthenticationServicer:
@@ -57,6 +62,16 @@ class AuthenticationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AuthenticateStream(self, request_iterator, context):
+        """Authenticates a stream of requests (a programme re-verifying its beneficiary list) and
+        answers each in order with the same item_id. A bad item gets an ItemError and the stream
+        goes on; the caller's credentials are checked once, when the stream opens. Answers are
+        audited like unary ones (one audit row per answered item), in batches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthenticationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -64,6 +79,11 @@ def add_AuthenticationServicer_to_server(servicer, server):
                     servicer.Authenticate,
                     request_deserializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateRequest.FromString,
                     response_serializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateResponse.SerializeToString,
+            ),
+            'AuthenticateStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.AuthenticateStream,
+                    request_deserializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateStreamRequest.FromString,
+                    response_serializer=hawiya_dot_v1_dot_authentication__pb2.AuthenticateStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -95,6 +115,33 @@ class Authentication:
             '/hawiya.v1.Authentication/Authenticate',
             hawiya_dot_v1_dot_authentication__pb2.AuthenticateRequest.SerializeToString,
             hawiya_dot_v1_dot_authentication__pb2.AuthenticateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthenticateStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/hawiya.v1.Authentication/AuthenticateStream',
+            hawiya_dot_v1_dot_authentication__pb2.AuthenticateStreamRequest.SerializeToString,
+            hawiya_dot_v1_dot_authentication__pb2.AuthenticateStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

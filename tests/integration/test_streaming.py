@@ -1,0 +1,83 @@
+"""AuthenticateStream: answers in order, per-item errors that do not end the stream, audited."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from hawiya.v1 import authentication_pb2 as auth_pb2
+from hawiya.v1 import authentication_pb2_grpc, person_pb2, registry_pb2_grpc
+from tests.integration.conftest import ServerHandle
+from tests.integration.helpers import claim, demographics, enrol_request, mistype, unknown_valid_idcs
+
+BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
+
+
+def _item(item_id: str, idcs: str, first: str = "Fatima Zahra", **extra: object) -> auth_pb2.AuthenticateStreamRequest:
+    request = claim(idcs, first_name=person_pb2.PersonName(latin=first), birth_date=BIRTH)
+    for name, value in extra.items():
+        getattr(request, name).CopyFrom(value)
+    return auth_pb2.AuthenticateStreamRequest(item_id=item_id, request=request)
+
+
+def test_stream_answers_each_item_in_order(server: ServerHandle) -> None:
+    with server.channel() as channel:
+        registry = registry_pb2_grpc.RegistryStub(channel)
+        idcs = registry.Enrol(enrol_request(demographics()), metadata=server.metadata()).person.idcs
+        unknown = unknown_valid_idcs({idcs})
+        kinds = {
+            "yes": _item("", idcs),
+            "no": _item("", idcs, first="Khadija"),
+            "unknown": _item("", unknown),
+            "typo": _item("", mistype(idcs)),
+            "policy": _item("", idcs, policy=auth_pb2.MatchPolicy(
+                default_rule=auth_pb2.AttributePolicy(mode=auth_pb2.MATCH_MODE_FUZZY))),
+        }  # fmt: skip
+        order = [list(kinds)[i % len(kinds)] for i in range(1000)]
+        requests = []
+        for i, kind in enumerate(order):
+            item = auth_pb2.AuthenticateStreamRequest()
+            item.CopyFrom(kinds[kind])
+            item.item_id = f"{kind}-{i}"
+            requests.append(item)
+        store = server.store()
+        before = store.count_audit()
+        stub = authentication_pb2_grpc.AuthenticationStub(channel)
+        answers = list(stub.AuthenticateStream(iter(requests), metadata=server.metadata(), timeout=60))
+        after = store.count_audit()
+        store.close()
+
+    assert [a.item_id for a in answers] == [r.item_id for r in requests]
+    for answer in answers:
+        kind = answer.item_id.split("-")[0]
+        if kind == "typo":
+            assert answer.WhichOneof("result") == "error"
+            assert answer.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+            assert list(answer.error.fields) == ["request.idcs"]
+        elif kind == "policy":  # this caller may use EXACT only
+            assert answer.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+        else:
+            assert answer.WhichOneof("result") == "response"
+            expected = auth_pb2.DECISION_YES if kind == "yes" else auth_pb2.DECISION_NO
+            assert answer.response.decision == expected
+    answered = sum(1 for a in answers if a.WhichOneof("result") == "response")
+    assert answered == 600
+    assert after - before == answered
+
+
+def test_stream_needs_a_caller_allowed_to_authenticate(server: ServerHandle) -> None:
+    with server.channel() as channel:
+        stub = authentication_pb2_grpc.AuthenticationStub(channel)
+        with pytest.raises(grpc.RpcError) as err:
+            list(stub.AuthenticateStream(iter([_item("a", "2000000000")]), timeout=10))
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        allowed = server.metadata("auth-only")  # may call Authenticate only
+        with pytest.raises(grpc.RpcError) as err:
+            list(stub.AuthenticateStream(iter([_item("a", "2000000000")]), metadata=allowed, timeout=10))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_an_empty_stream_ends_cleanly(server: ServerHandle) -> None:
+    with server.channel() as channel:
+        stub = authentication_pb2_grpc.AuthenticationStub(channel)
+        assert list(stub.AuthenticateStream(iter([]), metadata=server.metadata(), timeout=10)) == []
