@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Starts the local PostgreSQL and Redis the tests use when they are not running, and creates
-# the test database. Uses the machine's Debian packages; changes nothing when both are up.
+# Starts the local PostgreSQL and Redis the tests use when they are not running, creates the
+# test database, and installs the Debian tools the tests call (promtool, from the prometheus
+# package). Changes nothing when all are there.
 set -euo pipefail
+
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "== installing promtool (Debian package prometheus)"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 
 PG_HOST=127.0.0.1 PG_PORT=5432
 if ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT" 2>/dev/null; then

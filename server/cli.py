@@ -70,13 +70,14 @@ def _serve(ns: argparse.Namespace) -> int:
     configure_logging(config.log_level)
     _prepare_processes(config.workers, config.data_dir)
     # Imported only now: they load prometheus-client and Numba, which read the environment above.
-    from server.app import open_store, serve_forever, start_server
+    from registry_store.store import RegistryStore
     from server.callers import CallerRegistry
     from server.demo import example_command, prepare_demo
-    from server.metrics import serve_metrics
+    from server.metrics_http import serve_metrics
 
     try:
-        store = open_store(config)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        store = RegistryStore.from_url(config.effective_database_url)
         try:
             demo = prepare_demo(config, store, ns.demo_size) if ns.demo else None
             callers_file = config.effective_callers_file
@@ -90,7 +91,11 @@ def _serve(ns: argparse.Namespace) -> int:
         finally:
             if config.workers > 1:
                 store.close()  # no connection may cross a fork
-        running = start_server(config, store, callers) if config.workers == 1 else None
+        running = None
+        if config.workers == 1:
+            from server.app import start_server
+
+            running = start_server(config, store, callers)
         metrics_port = serve_metrics(config.metrics_port, config.host.strip("[]")) if running else None
     except (ServerError, StoreError, OSError, CallersMissing) as exc:
         print(f"hawiya serve: error: {exc}", file=sys.stderr)
@@ -108,6 +113,8 @@ def _serve(ns: argparse.Namespace) -> int:
             print(f"  {example_command(target, demo, exe)}", flush=True)
 
     if running is not None:
+        from server.app import serve_forever
+
         banner(running.address, metrics_port)
         serve_forever(running, config.grace_seconds)
         return 0
@@ -121,11 +128,13 @@ class CallersMissing(Exception):
 def _serve_workers(config: Config, callers: CallerRegistry, banner: Callable[[str, int | None], None]) -> int:
     from prometheus_client import multiprocess
 
-    from server.app import open_store, serve_forever, start_server
-    from server.metrics import serve_metrics
+    from server.metrics_http import serve_metrics
     from server.workers import run_workers
 
     def worker(ready_fd: int) -> int:
+        # Imported in the worker, after the fork: the parent defines no metric and no gRPC object.
+        from server.app import open_store, serve_forever, start_server
+
         store = open_store(config)
         running = start_server(config, store, callers, reuse_port=True)
         os.write(ready_fd, b"1")

@@ -19,7 +19,7 @@ import grpc
 
 from server.callers import Caller, CallerRegistry
 from server.logs import REQUEST_ID
-from server.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED
+from server.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, WORKER_CALLS
 from server.status import status_for
 
 __all__ = ["CURRENT_CALLER", "HawiyaInterceptor"]
@@ -81,6 +81,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
         def serve(request: Any, context: grpc.ServicerContext) -> Any:
             begin = time.perf_counter()
             started.inc()
+            WORKER_CALLS.inc()
             request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
             failure: grpc.Status | None = None
             try:
@@ -117,6 +118,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
         def serve(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
             begin = time.perf_counter()
             started.inc()
+            WORKER_CALLS.inc()
             request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
             failure: grpc.Status | None = None
             try:

@@ -8,10 +8,9 @@ module is imported) and the parent process serves the sum of all workers on ``/m
 
 from __future__ import annotations
 
-import os
 import resource
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "AUTH_DECISIONS",
@@ -23,8 +22,8 @@ __all__ = [
     "PROCESS_CPU_SECONDS",
     "PROCESS_RSS_BYTES",
     "STORE_QUERY_SECONDS",
+    "WORKER_CALLS",
     "cache_observer",
-    "serve_metrics",
     "update_process_metrics",
 ]
 
@@ -50,6 +49,11 @@ AUTH_DECISIONS = Counter(
     "hawiya_auth_decisions",
     "Authentication answers by decision, reason and the name match mode used.",
     ["decision", "reason", "mode"],
+)
+WORKER_CALLS = Gauge(
+    "hawiya_worker_calls",
+    "Calls handled by each worker process since it started (one series per live worker, label pid).",
+    multiprocess_mode="liveall",
 )
 CACHE_EVENTS = Counter(
     "hawiya_cache_events",
@@ -93,15 +97,3 @@ def update_process_metrics() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     PROCESS_CPU_SECONDS.set(usage.ru_utime + usage.ru_stime)
     PROCESS_RSS_BYTES.set(usage.ru_maxrss * 1024)
-
-
-def serve_metrics(port: int, host: str) -> int:
-    """Serve /metrics on ``port`` (0: any free port); return the port. Multi-process aware."""
-    registry = None
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    server, _ = (
-        start_http_server(port, addr=host, registry=registry) if registry else start_http_server(port, addr=host)
-    )
-    return int(server.server_port)

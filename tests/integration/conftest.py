@@ -102,8 +102,8 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
         HAWIYA_METRICS_PORT="0",
         HAWIYA_DATABASE_URL=url,
         HAWIYA_LOG_LEVEL="DEBUG",
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})
     log_path = tmp / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -116,10 +116,24 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
     target = f"127.0.0.1:{port}"
     try:
         wait_serving(target, proc)
+        if int(env.get("HAWIYA_WORKERS", "1")) > 1:
+            _wait_for_text(log_path, "is SERVING", proc)
     except BaseException:
         stop_server(proc)
         raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
     return ServerHandle(target, url, data_dir, keys, proc, log_path)
+
+
+def _wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Several workers: health answers as soon as one serves; the banner waits for all."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in path.read_text(encoding="utf-8", errors="replace"):
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode}")
+        time.sleep(0.1)
+    raise TimeoutError(f"no {text!r} in the server output")
 
 
 def stop_server(proc: subprocess.Popen) -> int:
