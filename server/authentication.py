@@ -8,6 +8,7 @@ An unknown IDCS, or a person who cannot be authenticated (deceased, merged), is 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,11 +21,14 @@ from registry_store.idcs import validate_idcs
 from registry_store.model import Demographics
 from server.errors import ServerError
 from server.identity import identity_from_demographics
+from server.metrics import STORE_QUERY_SECONDS
 from server.profiles import ProfileSource
 
 __all__ = ["AttributeResult", "AuthOutcome", "AuthenticationService"]
 
 log = logging.getLogger(__name__)
+
+_AUDIT_SECONDS = STORE_QUERY_SECONDS.labels("audit_commit")
 
 YES, NO = "YES", "NO"
 MATCHED, DEMOGRAPHIC_MISMATCH = "MATCHED", "DEMOGRAPHIC_MISMATCH"
@@ -85,7 +89,9 @@ class AuthenticationService:
     ) -> AuthOutcome:
         """One answer, returned only once its audit row is durable."""
         outcome, row = self._answer(caller_id, idcs, claimed, rules)
+        begin = time.perf_counter()
         self._audit.record(**row)
+        _AUDIT_SECONDS.observe(time.perf_counter() - begin)
         return outcome
 
     def authenticate_many(
@@ -108,7 +114,9 @@ class AuthenticationService:
             rows.append(row)
         if rows:
             try:
+                begin = time.perf_counter()
                 self._audit.record_many(rows)
+                _AUDIT_SECONDS.observe(time.perf_counter() - begin)
             except StoreError as exc:
                 return [r if isinstance(r, Exception) else exc for r in results]
         return results

@@ -8,6 +8,7 @@ too, as a tombstone, so that unknown and known IDCS take the same path and the s
 from __future__ import annotations
 
 import logging
+import time
 
 from matcher.authentication import MatchProfile, prepare_profile
 from matcher.errors import MatcherError
@@ -15,12 +16,14 @@ from registry_store.cache import ProfileCache
 from registry_store.model import PersonStatus
 from registry_store.store import RegistryStore
 from server.identity import identity_from_demographics
+from server.metrics import STORE_QUERY_SECONDS
 
 __all__ = ["ProfileSource"]
 
 log = logging.getLogger(__name__)
 
 _NOBODY = b"-"
+_FIND_SECONDS = STORE_QUERY_SECONDS.labels("find_person")
 
 
 class ProfileSource:
@@ -39,7 +42,9 @@ class ProfileSource:
                 return MatchProfile.from_json(raw)
             except MatcherError:
                 log.warning("discarding an unreadable cached profile id=%s…", idcs_hash[:12])
+        begin = time.perf_counter()
         person = self._store.find_person(idcs)
+        _FIND_SECONDS.observe(time.perf_counter() - begin)
         profile = None
         if person is not None and person.status is PersonStatus.ACTIVE:
             profile = prepare_profile(identity_from_demographics(person.demographics))

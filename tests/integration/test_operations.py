@@ -160,3 +160,27 @@ def test_redis_going_away_under_load_fails_nothing(tmp_path: Path) -> None:
         redis.kill()
         redis.wait()
     assert code == 0
+
+
+def test_sigterm_drains_in_flight_calls(tmp_path: Path) -> None:
+    import signal
+
+    handle = start_server(tmp_path, "sqlite", {"HAWIYA_GRACE_SECONDS": "20"})
+    try:
+        with grpc.insecure_channel(handle.target) as channel:
+            idcs = _enrol(handle, channel, 2)
+            items = (
+                auth_pb2.AuthenticateStreamRequest(item_id=str(i), request=_genuine(idcs[i % 2], i % 2))
+                for i in range(3000)
+            )
+            stub = authentication_pb2_grpc.AuthenticationStub(channel)
+            answers = stub.AuthenticateStream(items, metadata=handle.metadata(), timeout=60)
+            received = [next(answers) for _ in range(50)]
+            handle.proc.send_signal(signal.SIGTERM)
+            received += list(answers)  # the stream in flight is finished, not cut
+        assert len(received) == 3000
+        assert all(a.response.decision == auth_pb2.DECISION_YES for a in received)
+        assert handle.proc.wait(timeout=30) == 0
+    finally:
+        stop_server(handle.proc)
+    assert "draining" in handle.log_text()
