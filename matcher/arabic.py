@@ -51,13 +51,17 @@ _ARTICLE = "ال"
 _DIN = "الدين"
 
 
+_TAA_MARBUTA_JOIN = re.compile("\u0629(?=[\u0621-\u064a])")
+
+
 def fold_arabic(text: str) -> str:
     """Fold the spelling variants of Arabic letters; tokens are separated by single spaces.
 
     >>> fold_arabic("إبراهيم"), fold_arabic("فاطمة"), fold_arabic("مصطفى"), fold_arabic("أسماء")
     ('ابراهيم', 'فاطمه', 'مصطفي', 'اسما')
     """
-    folded = unicodedata.normalize("NFKC", text).translate(_TABLE)
+    # Taa marbuta only ends a word: a letter after it starts the next one (فاطمةالزهراء).
+    folded = _TAA_MARBUTA_JOIN.sub("\u0629 ", unicodedata.normalize("NFKC", text)).translate(_TABLE)
     if any(unicodedata.combining(ch) for ch in folded):
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(_SEPARATORS.sub(" ", folded).split())

@@ -60,7 +60,10 @@ class StringColumn:
         codes, offsets = encode_strings(list(values))
         phonetic_ids = None
         if phonetic is not None:
-            keys_uniques = np.array([phonetic(str(u)) if u else "" for u in normalised_uniques], dtype=object)
+            # Keys from the raw text: normalisation drops apostrophes that keys read (M'bark ≠ Mbark).
+            keys_uniques = np.array(
+                [phonetic(str(u)) if n else "" for u, n in zip(uniques, normalised_uniques, strict=True)], dtype=object
+            )
             phonetic_ids = _factorise(keys_uniques[inverse])
         return cls(values, ids, codes, offsets, phonetic_ids)
 

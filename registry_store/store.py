@@ -119,7 +119,7 @@ def _checked_positive(value: object, field: str) -> int:
     return value
 
 
-def _audit_values(entry: Mapping[str, Any]) -> dict[str, Any]:
+def audit_values(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An audit row checked for storage (see `RegistryStore.record_audit`)."""
     idcs_hash = entry.get("idcs_hash")
     values: dict[str, Any] = {
@@ -490,7 +490,7 @@ class RegistryStore:
         Each entry has the keyword arguments of `record_audit`. Used by `AuditLog` to commit the
         audit rows of concurrent calls together (group commit).
         """
-        rows = [_audit_values(entry) for entry in entries]
+        rows = [audit_values(entry) for entry in entries]
         if not rows:
             return
         try:

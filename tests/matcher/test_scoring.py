@@ -41,8 +41,8 @@ DATE_LEVELS = Comparison(
 
 
 def _skeleton(name: str) -> str:
-    """A stand-in phonetic key: consonants only."""
-    return "".join(ch for ch in name if ch not in "aeiouy ")
+    """A stand-in phonetic key: consonants only (given the raw text, as keys are)."""
+    return "".join(ch for ch in name.lower() if ch not in "aeiouy ")
 
 
 def _expected_name_level(a: str, b: str) -> int:
@@ -51,7 +51,7 @@ def _expected_name_level(a: str, b: str) -> int:
         return 0
     checks = [
         na == nb,
-        bool(_skeleton(na)) and _skeleton(na) == _skeleton(nb),
+        bool(_skeleton(a)) and _skeleton(a) == _skeleton(b),
         jaro_winkler(na, nb) >= np.float32(0.92),
         damerau_levenshtein(na, nb) <= 1,
         token_set_similarity(na, nb) >= np.float32(0.8),

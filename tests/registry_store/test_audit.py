@@ -41,10 +41,18 @@ def test_concurrent_rows_are_all_written_once(store: RegistryStore) -> None:
 
 def test_a_failed_commit_fails_the_waiting_calls(store: RegistryStore) -> None:
     log = AuditLog(store)
-    store.close()  # the database goes away
-    with pytest.raises(StoreUnavailable):
-        log.record(**_row(1))
+    log.record(**_row(1))
+    with store.engine.begin() as conn:  # the audit table becomes unwritable
+        conn.exec_driver_sql("ALTER TABLE auth_audit RENAME TO auth_audit_away")
+    try:
+        with pytest.raises(StoreUnavailable):
+            log.record(**_row(2))
+    finally:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE auth_audit_away RENAME TO auth_audit")
+    log.record(**_row(3))  # and the writer recovers without a restart
     log.close()
+    assert store.count_audit() == 2
 
 
 def test_closed_log_refuses(store: RegistryStore) -> None:
