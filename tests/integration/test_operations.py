@@ -28,7 +28,7 @@ def _metrics_port(handle: ServerHandle) -> int:
 
 
 def _scrape(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
         return reply.read().decode()
 
 
@@ -59,7 +59,9 @@ def test_metrics_count_every_worker_and_pass_promtool(tmp_path: Path) -> None:
     handle = start_server(tmp_path, "sqlite", {"HAWIYA_WORKERS": "2"})
     try:
         # Each channel its own connection (by default channels share one), so both workers get some.
-        channels = [grpc.insecure_channel(handle.target, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(16)]
+        channels = [
+            grpc.insecure_channel(handle.target, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(16)
+        ]
         idcs = _enrol(handle, channels[0], 4)
         calls = 0
         for round_ in range(3):

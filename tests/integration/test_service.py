@@ -333,7 +333,9 @@ def _policy(mode: int, min_score: float = 0.0) -> auth_pb2.MatchPolicy:
     return auth_pb2.MatchPolicy(default_rule=auth_pb2.AttributePolicy(mode=mode, min_score=min_score))
 
 
-def _variant_claim(idcs: str, first: person_pb2.PersonName, last: person_pb2.PersonName) -> auth_pb2.AuthenticateRequest:
+def _variant_claim(
+    idcs: str, first: person_pb2.PersonName, last: person_pb2.PersonName
+) -> auth_pb2.AuthenticateRequest:
     return claim(idcs, first_name=first, last_name=last, birth_date=BIRTH, sex=person_pb2.SEX_FEMALE)
 
 
