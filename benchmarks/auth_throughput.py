@@ -1,0 +1,612 @@
+"""Authentication throughput, latency and server CPU per call, beside an empty gRPC call.
+
+Starts ``hawiya serve`` itself (a subprocess in a temporary data folder) in each set-up:
+
+* ``embedded``: SQLite register and the in-process profile cache (one worker; with more workers
+  and no Redis the server caches nothing);
+* ``postgres``: PostgreSQL register (database ``hawiya_bench``, dropped and created afresh) and
+  the Redis profile cache.
+
+It enrols a synthetic population through ``Registry/Enrol``, warms the cache with one pass of
+authentications, then runs, with the same server and the same load generator, three workloads
+one after the other:
+
+* ``empty``: ``grpc.health.v1.Health/Check``, the cheapest unary call the server answers. It does
+  not pass through hawiya's interceptor (no API key, request id or metrics), so it is the floor
+  that gRPC itself sets;
+* ``authenticate``: unary ``Authenticate`` of enrolled persons (85 % genuine, 15 % wrong birth
+  year; cache warm), every answer checked;
+* ``stream``: ``AuthenticateStream``, each call a batch of ``--batch`` such items.
+
+The load generator is ``--clients`` processes, each with ``--threads`` threads spread over
+``--channels`` channels (each its own connection), every thread calling back to back: the same
+concurrency for every workload. Each workload runs ``--warmup`` seconds, then ``--duration``
+seconds measured: calls (streamed items for ``stream``) completed in that window, their latency
+percentiles, and the server's CPU time over it (utime + stime of the server process and its worker
+processes, from ``/proc``). The clients run on the same machine and take CPU from the server.
+
+    python benchmarks/auth_throughput.py                 # both set-ups, full length
+    python benchmarks/auth_throughput.py --quick         # a few seconds, embedded only (CI smoke test)
+    python benchmarks/auth_throughput.py --workers 2 --setups postgres
+
+Results, with the parameters, git commit and machine, go to
+``benchmarks/results/auth_throughput.json`` (``--output`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "auth_throughput.json"
+WORKLOADS = ("empty", "authenticate", "stream")
+GOALS = {
+    "authenticate_cpu_over_empty_cpu": ("≤", 1.3),
+    "stream_throughput_over_unary_throughput": ("≥", 5.0),
+    "authenticate_p99_over_empty_p99": ("≤", 2.0),
+}
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Setup:
+    name: str
+    database_url: str
+    redis_url: str
+    description: str
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_serving(target: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 180.0) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                if (
+                    stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0).status
+                    == health_pb2.HealthCheckResponse.SERVING
+                ):
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    raise TimeoutError(f"server at {target} not SERVING after {timeout} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _reset_database(admin_url: str, database: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the worker processes of ``--workers`` > 1)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [pid], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        tree += children
+        frontier = children
+    return tree
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of the given processes (all their threads), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / _CLK_TCK
+
+
+# --- the load generator (client processes) ----------------------------------------------------
+
+
+def _client_process(
+    index: int,
+    target: str,
+    api_key: str,
+    workload: str,
+    payloads: list[bytes],
+    expected: list[int],
+    options: dict[str, Any],
+    barrier: Any,
+    results: Any,
+) -> None:
+    """One load-generating process: threads calling back to back until the window ends."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from hawiya.v1 import authentication_pb2, authentication_pb2_grpc
+
+    threads, channel_count, batch = options["threads"], options["channels"], options["batch"]
+    # A local subchannel pool gives each channel its own connection instead of sharing one.
+    channels = [
+        grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)]) for _ in range(channel_count)
+    ]
+    metadata = (("x-api-key", api_key),)
+    requests = [authentication_pb2.AuthenticateRequest.FromString(p) for p in payloads]
+    health_request = health_pb2.HealthCheckRequest()
+
+    def call_for(channel: grpc.Channel, offset: int) -> Callable[[], tuple[int, int]]:
+        """A function making one call; returns (items answered, wrong answers)."""
+        position = offset
+        if workload == "empty":
+            health = health_pb2_grpc.HealthStub(channel)
+
+            def check() -> tuple[int, int]:
+                health.Check(health_request, timeout=10)
+                return 1, 0
+
+            return check
+        auth = authentication_pb2_grpc.AuthenticationStub(channel)
+        if workload == "authenticate":
+
+            def authenticate() -> tuple[int, int]:
+                nonlocal position
+                position = (position + 1) % len(requests)
+                reply = auth.Authenticate(requests[position], metadata=metadata, timeout=10)
+                return 1, int(reply.decision != expected[position])
+
+            return authenticate
+
+        def stream() -> tuple[int, int]:
+            nonlocal position
+            start = position
+            position = (position + batch) % len(requests)
+            picks = [(start + i) % len(requests) for i in range(batch)]
+            items = [authentication_pb2.AuthenticateStreamRequest(item_id=str(k), request=requests[k]) for k in picks]
+            answered = wrong = 0
+            for answer in auth.AuthenticateStream(iter(items), metadata=metadata, timeout=60):
+                answered += 1
+                k = int(answer.item_id)
+                if answer.WhichOneof("result") != "response" or answer.response.decision != expected[k]:
+                    wrong += 1
+            return answered, wrong + (batch - answered)
+
+        return stream
+
+    calls = [call_for(channels[t % channel_count], (index * threads + t) * 997) for t in range(threads)]
+    for call in calls:  # connect and warm each thread's path before the clock starts
+        call()
+    records: list[list[tuple[float, float, int, int, int]]] = [[] for _ in range(threads)]
+    barrier.wait()
+    released = time.monotonic()
+    window = (released + options["warmup"], released + options["warmup"] + options["duration"])
+    stop_at = window[1] + 0.25
+    cpu_marks: list[float] = []
+
+    def mark_cpu() -> None:
+        for moment in window:
+            time.sleep(max(0.0, moment - time.monotonic()))
+            cpu_marks.append(time.process_time())
+
+    def run(t: int) -> None:
+        call, out = calls[t], records[t]
+        while (begin := time.monotonic()) < stop_at:
+            try:
+                items, wrong = call()
+                failed = 0
+            except grpc.RpcError:
+                items, wrong, failed = 0, 0, 1
+            end = time.monotonic()
+            out.append((end, end - begin, items, wrong, failed))
+
+    marker = threading.Thread(target=mark_cpu)
+    workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    marker.start()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    marker.join()
+    for channel in channels:
+        channel.close()
+    rows = np.array([r for out in records for r in out], dtype=np.float64).reshape(-1, 5)
+    results.put({"index": index, "rows": rows, "client_cpu": cpu_marks[1] - cpu_marks[0]})
+
+
+def _run_workload(
+    workload: str,
+    target: str,
+    api_key: str,
+    server_pid: int,
+    payloads: list[bytes],
+    expected: list[int],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Run one workload at the configured concurrency and measure it over the window."""
+    context = mp.get_context("spawn")  # the parent holds gRPC objects: never fork it
+    clients = options["clients"]
+    barrier = context.Barrier(clients + 1)
+    results = context.Queue()
+    procs = [
+        context.Process(
+            target=_client_process,
+            args=(i, target, api_key, workload, payloads, expected, options, barrier, results),
+            daemon=True,
+        )
+        for i in range(clients)
+    ]
+    for proc in procs:
+        proc.start()
+    barrier.wait(timeout=120)
+    released = time.monotonic()
+    time.sleep(options["warmup"])
+    pids = _process_tree(server_pid)
+    t0, cpu0 = time.monotonic(), _cpu_seconds(pids)
+    time.sleep(max(0.0, released + options["warmup"] + options["duration"] - time.monotonic()))
+    t1, cpu1 = time.monotonic(), _cpu_seconds(pids)
+    outputs = [results.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    rows = np.concatenate([o["rows"] for o in outputs])
+    inside = rows[(rows[:, 0] >= t0) & (rows[:, 0] < t1)]
+    seconds = t1 - t0
+    calls = len(inside)
+    items = int(inside[:, 2].sum())
+    latency_ms = inside[inside[:, 4] == 0, 1] * 1000.0
+    server_cpu = cpu1 - cpu0
+    client_cpu = sum(o["client_cpu"] for o in outputs)
+    per = max(items, 1)
+    return {
+        "workload": workload,
+        "calls": calls,
+        "items": items,
+        "seconds": seconds,
+        "calls_per_second": items / seconds,
+        "rpcs_per_second": calls / seconds,
+        "p50_ms": float(np.percentile(latency_ms, 50)) if len(latency_ms) else None,
+        "p99_ms": float(np.percentile(latency_ms, 99)) if len(latency_ms) else None,
+        "server_cpu_seconds": server_cpu,
+        "server_cpu_us_per_call": server_cpu / per * 1e6,
+        "server_cores_busy": server_cpu / seconds,
+        "client_cpu_us_per_call": client_cpu / per * 1e6,
+        "failed_calls": int(inside[:, 4].sum()),
+        "wrong_answers": int(inside[:, 3].sum()),
+        "server_processes": len(pids),
+    }
+
+
+# --- one set-up -------------------------------------------------------------------------------
+
+
+def _workload_requests(population: list[Any], seed: int) -> tuple[list[bytes], list[int]]:
+    from claims import claim
+
+    rng = random.Random(seed)
+    known = {p.idcs for p in population}
+    wanted = [claim("wrong" if rng.random() < 0.15 else "genuine", population, rng, known) for _ in population]
+    return [c.request.SerializeToString() for c in wanted], [c.expected for c in wanted]
+
+
+def _warm_cache(target: str, api_key: str, payloads: list[bytes]) -> None:
+    """Authenticate every request once, so that every person's profile is cached."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hawiya.v1 import authentication_pb2, authentication_pb2_grpc
+
+    with grpc.insecure_channel(target) as channel:
+        stub = authentication_pb2_grpc.AuthenticationStub(channel)
+        metadata = (("x-api-key", api_key),)
+
+        def one(payload: bytes) -> None:
+            stub.Authenticate(authentication_pb2.AuthenticateRequest.FromString(payload), metadata=metadata, timeout=30)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(one, payloads))
+
+
+def run_setup(setup: Setup, args: argparse.Namespace, options: dict[str, Any]) -> dict[str, Any]:
+    from claims import enrol_population
+
+    from server.callers import add_caller
+
+    with tempfile.TemporaryDirectory(prefix=f"hawiya-bench-{setup.name}-") as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir()
+        api_key = add_caller(data_dir / "callers.toml", "bench", ["Authentication/*", "Registry/*"])
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HAWIYA_")}
+        env.update(
+            HAWIYA_DATA_DIR=str(data_dir),
+            HAWIYA_PORT=str(port),
+            HAWIYA_METRICS_PORT="0",
+            HAWIYA_DATABASE_URL=setup.database_url or f"sqlite:///{data_dir / 'hawiya.db'}",
+            HAWIYA_REDIS_URL=setup.redis_url,
+            HAWIYA_WORKERS=str(args.workers),
+            HAWIYA_LOG_LEVEL="WARNING",
+        )
+        log_path = Path(tmp) / "server.log"
+        target = f"127.0.0.1:{port}"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp
+            )
+        try:
+            began = time.monotonic()
+            _wait_serving(target, proc, log_path)
+            start_seconds = time.monotonic() - began
+            began = time.monotonic()
+            with grpc.insecure_channel(target) as channel:
+                population = enrol_population(channel, api_key, args.population, args.seed)
+            enrol_seconds = time.monotonic() - began
+            payloads, expected = _workload_requests(population, args.seed)
+            _warm_cache(target, api_key, payloads)
+            load = os.getloadavg()
+            results = {
+                workload: _run_workload(workload, target, api_key, proc.pid, payloads, expected, options)
+                for workload in WORKLOADS
+            }
+        finally:
+            _stop(proc)
+        warnings = [line for line in log_path.read_text(errors="replace").splitlines() if " WARNING " in line]
+    return {
+        "setup": setup.name,
+        "description": setup.description,
+        "workers": args.workers,
+        "server_start_seconds": start_seconds,
+        "population": len(population),
+        "enrol_seconds": enrol_seconds,
+        "load_average_before": load,
+        "server_warnings": warnings[:20],
+        "results": results,
+        "ratios": _ratios(results),
+    }
+
+
+def _ratios(results: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    empty, auth, stream = results["empty"], results["authenticate"], results["stream"]
+
+    def div(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    return {
+        "authenticate_cpu_over_empty_cpu": div(auth["server_cpu_us_per_call"], empty["server_cpu_us_per_call"]),
+        "stream_throughput_over_unary_throughput": div(stream["calls_per_second"], auth["calls_per_second"]),
+        "authenticate_p99_over_empty_p99": div(auth["p99_ms"], empty["p99_ms"]),
+    }
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _git_commit() -> dict[str, Any]:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": head.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def _machine() -> dict[str, Any]:
+    model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "processor": model or platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "grpcio": grpc.__version__,
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def print_report(report: dict[str, Any]) -> None:
+    p, m = report["parameters"], report["machine"]
+    git = report["git"]
+    print(
+        f"auth_throughput: {p['clients']} client processes × {p['threads']} threads over {p['channels']} channels "
+        f"each ({p['clients'] * p['threads']} calls in flight), {p['warmup']:g} s warm-up + {p['duration']:g} s "
+        f"measured per workload; stream batches of {p['batch']}; population {p['population']}; "
+        f"server --workers {p['workers']}"
+    )
+    print(
+        f"machine: {m['processor']}, {m['cpu_count']} CPUs shared by the server, the load generator and any other "
+        f"work (load average {m['load_average_at_start'][0]:.2f} at start); Python {m['python']}, grpcio {m['grpcio']}"
+    )
+    print(f"git: {git['commit']}{' (uncommitted changes)' if git['dirty'] else ''}")
+    labels = {
+        "empty": "empty unary (health Check)",
+        "authenticate": "Authenticate (warm cache)",
+        "stream": f"AuthenticateStream ({p['batch']}/call)",
+    }
+    for setup in report["setups"]:
+        print()
+        print(
+            f"[{setup['setup']}] {setup['description']}, {setup['workers']} worker(s); SERVING after "
+            f"{setup['server_start_seconds']:.1f} s; {setup['population']} persons enrolled via Enrol in "
+            f"{setup['enrol_seconds']:.1f} s ({setup['population'] / setup['enrol_seconds']:.0f}/s); "
+            f"load average {setup['load_average_before'][0]:.2f} before the workloads"
+        )
+        print(
+            f"  {'workload':<30} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>11} {'cores':>6} "
+            f"{'client CPU':>11} {'failed':>7} {'wrong':>6}"
+        )
+        print(f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'µs/call':>11}")
+        for name in WORKLOADS:
+            r = setup["results"][name]
+            print(
+                f"  {labels[name]:<30} {r['calls_per_second']:>9,.0f} {_fmt(r['p50_ms'], '>8.2f')} "
+                f"{_fmt(r['p99_ms'], '>8.2f')} {r['server_cpu_us_per_call']:>11,.0f} {r['server_cores_busy']:>6.2f} "
+                f"{r['client_cpu_us_per_call']:>11,.0f} {r['failed_calls']:>7} {r['wrong_answers']:>6}"
+            )
+        print("  (stream: calls/s and CPU per streamed item; p50/p99 of a whole batch call)")
+        names = {
+            "authenticate_cpu_over_empty_cpu": "Authenticate server CPU/call ÷ empty CPU/call",
+            "stream_throughput_over_unary_throughput": "streamed items/s ÷ unary Authenticate calls/s",
+            "authenticate_p99_over_empty_p99": "Authenticate p99 ÷ empty p99 (same load)",
+        }
+        for key, label in names.items():
+            value = setup["ratios"][key]
+            sign, goal = GOALS[key]
+            met = None if value is None else (value <= goal if sign == "≤" else value >= goal)
+            verdict = "n/a" if met is None else ("meets the goal" if met else "misses the goal")
+            print(f"  {label:<48} {_fmt(value, '>6.2f')}×   goal {sign} {goal:g}×   {verdict}")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    options = {
+        "clients": args.clients,
+        "threads": args.threads,
+        "channels": args.channels,
+        "batch": args.batch,
+        "warmup": args.warmup,
+        "duration": args.duration,
+    }
+    setups = {
+        "embedded": Setup("embedded", "", "", "SQLite register + in-process profile cache"),
+        "postgres": Setup(
+            "postgres",
+            f"postgresql+psycopg://{args.pg_server}/{args.pg_database}",
+            args.redis_url,
+            f"PostgreSQL register ({args.pg_database}) + Redis profile cache ({args.redis_url})",
+        ),
+    }
+    machine = _machine()
+    done = []
+    for name in args.setups:
+        if name == "postgres":
+            _reset_database(f"postgresql://{args.pg_server}/postgres", args.pg_database)
+        done.append(run_setup(setups[name], args, options))
+    return {
+        "benchmark": "auth_throughput",
+        "parameters": {
+            **options,
+            "setups": args.setups,
+            "workers": args.workers,
+            "population": args.population,
+            "seed": args.seed,
+            "quick": args.quick,
+            "empty_rpc": "grpc.health.v1.Health/Check (bypasses hawiya's interceptor)",
+            "authenticate_mix": "85% genuine, 15% wrong birth year; caller's default match mode (EXACT)",
+        },
+        "git": (git := _git_commit()),
+        "git_commit": git["commit"],
+        "machine": machine,
+        "goals": {key: f"{sign} {goal:g}" for key, (sign, goal) in GOALS.items()},
+        "setups": done,
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds, embedded only (CI smoke test)")
+    parser.add_argument("--setups", help="comma-separated: embedded,postgres (default both; --quick: embedded)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default %(default)s)")
+    parser.add_argument("--population", type=int, help="persons to enrol (default 2000; --quick 200)")
+    parser.add_argument("--clients", type=int, help="load-generating processes (default 2; --quick 1)")
+    parser.add_argument("--threads", type=int, help="threads per client process (default 4; --quick 2)")
+    parser.add_argument("--channels", type=int, help="channels per client process (default 2; --quick 1)")
+    parser.add_argument("--batch", type=int, help="items per AuthenticateStream call (default 100; --quick 50)")
+    parser.add_argument("--warmup", type=float, help="seconds of load before measuring (default 2; --quick 0.5)")
+    parser.add_argument("--duration", type=float, help="measured seconds per workload (default 10; --quick 1.5)")
+    parser.add_argument("--seed", type=int, default=20261201, help="population seed (default %(default)s)")
+    parser.add_argument(
+        "--pg-server", default="postgres@127.0.0.1:5432", help="user@host:port of PostgreSQL (default %(default)s)"
+    )
+    parser.add_argument(
+        "--pg-database", default="hawiya_bench", help="database to DROP and create (default %(default)s)"
+    )
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/12", help="Redis of the postgres set-up (default %(default)s)"
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    quick = args.quick
+    defaults = {
+        "population": (2000, 200),
+        "clients": (2, 1),
+        "threads": (4, 2),
+        "channels": (2, 1),
+        "batch": (100, 50),
+        "warmup": (2.0, 0.5),
+        "duration": (10.0, 1.5),
+    }
+    for name, (full, short) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, short if quick else full)
+    args.setups = (args.setups or ("embedded" if quick else "embedded,postgres")).split(",")
+    unknown = set(args.setups) - {"embedded", "postgres"}
+    if unknown or args.workers < 1 or args.channels < 1 or args.threads < 1 or args.clients < 1:
+        print(f"auth_throughput: bad arguments (unknown set-ups: {sorted(unknown)})", file=sys.stderr)
+        return 2
+    report = run(args)
+    print_report(report)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

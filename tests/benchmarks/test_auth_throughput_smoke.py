@@ -1,0 +1,47 @@
+"""The throughput benchmark's quick mode starts a server, runs its three workloads and writes its
+results (no speed asserted: speed is measured in benchmarks/, not tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_quick_run_writes_results(tmp_path: Path) -> None:
+    output = tmp_path / "auth_throughput.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "auth_throughput.py"), "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert report["parameters"]["quick"] is True
+    assert {"platform", "cpu_count", "processor"} <= report["machine"].keys()
+    assert "git_commit" in report
+    assert set(report["goals"]) == {
+        "authenticate_cpu_over_empty_cpu",
+        "stream_throughput_over_unary_throughput",
+        "authenticate_p99_over_empty_p99",
+    }
+    [setup] = report["setups"]
+    assert setup["setup"] == "embedded"
+    assert set(setup["ratios"]) == set(report["goals"])
+    for workload in ("empty", "authenticate", "stream"):
+        result = setup["results"][workload]
+        assert {"calls_per_second", "p50_ms", "p99_ms", "server_cpu_us_per_call", "client_cpu_us_per_call"} <= (
+            result.keys()
+        )
+        assert result["calls"] > 0
+        # Every answer was the one the claim called for, and no call failed.
+        assert result["failed_calls"] == 0 and result["wrong_answers"] == 0
+    assert "AuthenticateStream" in done.stdout
