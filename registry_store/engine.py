@@ -52,12 +52,26 @@ _PG_UNIQUE_LABELS = {
     "uq_identities_idempotency_key": "identities.idempotency_key",
     "pk_person_versions": "person_versions.version",
     "uq_auth_audit_transaction_id": "auth_audit.transaction_id",
+    "pk_households": "households.household_id",
+    "uq_households_idempotency_key": "households.idempotency_key",
+    "pk_household_versions": "household_versions.version",
+    "pk_household_active_members": "household_active_members.idcs",
+    "uq_complaints_complaint_id": "complaints.complaint_id",
+    "uq_complaints_idempotency_key": "complaints.idempotency_key",
+    "pk_complaint_transitions": "complaint_transitions.seq",
 }
 _SQLITE_UNIQUE_LABELS = {
     "identities.idcs": "identities.idcs",
     "identities.idempotency_key": "identities.idempotency_key",
     "person_versions.idcs, person_versions.version": "person_versions.version",
     "auth_audit.transaction_id": "auth_audit.transaction_id",
+    "households.household_id": "households.household_id",
+    "households.idempotency_key": "households.idempotency_key",
+    "household_versions.household_id, household_versions.version": "household_versions.version",
+    "household_active_members.idcs": "household_active_members.idcs",
+    "complaints.complaint_id": "complaints.complaint_id",
+    "complaints.idempotency_key": "complaints.idempotency_key",
+    "complaint_transitions.complaint_id, complaint_transitions.seq": "complaint_transitions.seq",
 }
 _SQLITE_UNIQUE_PREFIX = "UNIQUE constraint failed: "
 

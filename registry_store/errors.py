@@ -10,16 +10,25 @@ ever appears in an error message raised here.
 from __future__ import annotations
 
 __all__ = [
+    "AmbiguousMember",
+    "ComplaintNotFound",
     "DuplicateTransaction",
+    "HouseholdNotFound",
     "IdcsAllocationFailed",
     "IdempotencyConflict",
+    "IllegalTransition",
+    "IndexFormulaError",
     "InvalidField",
     "InvalidIdcs",
     "InvalidStoreUrl",
+    "MemberAlreadyActive",
+    "MemberNotActive",
+    "MembershipConflict",
     "PersonNotFound",
     "SchemaMismatch",
     "StoreError",
     "StoreUnavailable",
+    "UnknownMember",
     "VersionConflict",
 ]
 
@@ -57,17 +66,20 @@ class IdempotencyConflict(StoreError):
 
     field = "idempotency_key"
 
-    def __init__(self) -> None:
-        super().__init__("idempotency_key: already used for a different enrolment")
+    def __init__(self, what: str = "enrolment") -> None:
+        super().__init__(f"idempotency_key: already used for a different {what}")
 
 
 class VersionConflict(StoreError):
-    """The person's current version is not the one the caller expected."""
+    """The record's current version is not the one the caller expected."""
 
     field = "expected_version"
 
-    def __init__(self, reason: str = "the person has changed since this version") -> None:
-        super().__init__(f"expected_version: {reason}")
+    def __init__(
+        self, reason: str = "the person has changed since this version", field: str = "expected_version"
+    ) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
 
 
 class DuplicateTransaction(StoreError):
@@ -93,3 +105,78 @@ class SchemaMismatch(StoreError):
 
 class InvalidStoreUrl(StoreError):
     """The store URL is malformed or names an unsupported backend."""
+
+
+# -- the social registry (RSU): households and complaints -------------------------------------
+
+
+class HouseholdNotFound(StoreError):
+    """No household is registered under the given household id."""
+
+    def __init__(self, field: str = "household_id") -> None:
+        super().__init__(f"{field}: no household is registered under this id")
+        self.field = field
+
+
+class ComplaintNotFound(StoreError):
+    """No complaint is registered under the given complaint id."""
+
+    def __init__(self, field: str = "complaint_id") -> None:
+        super().__init__(f"{field}: no complaint is registered under this id")
+        self.field = field
+
+
+class UnknownMember(InvalidField):
+    """A household member names no RNP person: `field` is the member's path in the request."""
+
+    def __init__(self, field: str, reason: str = "no RNP person is registered under this idcs") -> None:
+        super().__init__(field, reason)
+
+
+class AmbiguousMember(InvalidField):
+    """A member given by demographics matches several RNP persons; the caller must give the IDCS."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field, "several active RNP persons match these demographics exactly: give the member's idcs")
+
+
+class MemberNotActive(StoreError):
+    """A household member is registered in the RNP but not active there (deceased or merged)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field}: the person is not active in the RNP (deceased or merged)")
+        self.field = field
+
+
+class MembershipConflict(StoreError):
+    """A change of membership breaks a household rule given the households' current state."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class MemberAlreadyActive(MembershipConflict):
+    """The person is already an active member of another household (one household at a time)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field, "the person is already an active member of another household")
+
+
+class IllegalTransition(StoreError):
+    """A complaint cannot move from its current status to the requested one."""
+
+    def __init__(self, reason: str, field: str = "status") -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class IndexFormulaError(StoreError):
+    """The socio-economic index formula file is unreadable or invalid; names the file and the key."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        super().__init__(f"{source}: {key}: {problem}" if key else f"{source}: {problem}")
+        self.source = source
+        self.key = key

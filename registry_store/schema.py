@@ -6,10 +6,26 @@ different version (SchemaMismatch) rather than guess.
 Persons are append-only: `identities` holds one row per IDCS (the IDCS's uniqueness lives in its
 primary key), `person_versions` one row per version of the person's data, never updated in place.
 `auth_audit` deliberately has no column for a name, a date or an IDCS: only a keyed hash of it.
+
+Households (RSU, schema version 2) follow the same pattern: `households` holds one row per
+household, `household_versions` one row per version (residence, variables and the index with the
+version of the formula that computed it) and `household_members` the members of each version.
+`household_active_members` is the one table that is not append-only: it holds, for each person
+who is an active member of a household, that household (its latest version's members); its
+primary key on the IDCS is what guarantees, on both backends and under concurrency, that a person
+is an active member of at most one household. It is rewritten in the same transaction as every
+household version, and can be rebuilt from the latest versions. Complaints are `complaints` (one
+row each, never updated) and `complaint_transitions` (one row per status change, the filing
+included); a complaint's status is its latest transition's.
+
+Version history: 1 persons and the audit trail; 2 adds the households and complaints tables and
+an index on person_versions for the exact look-up of a person by demographics
+(`bootstrap` migrates a version 1 database forward).
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +35,9 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Dialect,
+    Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -27,23 +45,52 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from registry_store.index_formula import FORMULA_VERSION_MAX_LENGTH
+from registry_store.social_model import (
+    Area,
+    ComplaintStatus,
+    ComplaintSubjectKind,
+    CookingFuel,
+    DwellingType,
+    Electricity,
+    HouseholdChange,
+    HouseholdStatus,
+    Relation,
+    Sanitation,
+    Tenure,
+    WaterSource,
+)
+
 __all__ = [
     "AUDIT_FIELD_MAX_LENGTHS",
+    "COMPLAINT_ACTOR_MAX_LENGTH",
+    "COMPLAINT_REASON_MAX_LENGTH",
+    "COMPLAINT_TEXT_MAX_LENGTH",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "METADATA",
+    "PERSON_LOOKUP_INDEX",
+    "PUBLIC_ID_LENGTH",
+    "RSU_TABLES",
     "SCHEMA_VERSION",
     "UtcDateTime",
     "auth_audit",
+    "complaint_transitions",
+    "complaints",
+    "household_active_members",
+    "household_members",
+    "household_versions",
+    "households",
     "identities",
     "metadata",
     "person_versions",
     "schema_meta",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
 AUDIT_FIELD_MAX_LENGTHS = {
@@ -53,6 +100,10 @@ AUDIT_FIELD_MAX_LENGTHS = {
     "decision": 32,
     "reason": 128,
 }
+PUBLIC_ID_LENGTH = 32  # household and complaint ids: 32 lowercase hex digits
+COMPLAINT_TEXT_MAX_LENGTH = 4000
+COMPLAINT_REASON_MAX_LENGTH = 1000
+COMPLAINT_ACTOR_MAX_LENGTH = 128
 
 # Named constraints, so that both backends report (and a later migration can drop) the same names.
 METADATA = MetaData(
@@ -150,6 +201,11 @@ person_versions = Table(
     ),
     Index(None, "cin"),
 )
+# Schema version 2: the exact look-up of a person by demographics (registry_store.lookup) filters
+# on every identity column; this index narrows it to a surname and a birth year in either script.
+PERSON_LOOKUP_INDEX = Index(
+    None, person_versions.c.last_name_latin, person_versions.c.last_name_arabic, person_versions.c.birth_year
+)
 
 auth_audit = Table(
     "auth_audit",
@@ -167,4 +223,150 @@ auth_audit = Table(
     Column("reason", String(AUDIT_FIELD_MAX_LENGTHS["reason"]), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "idcs_hash", "created_at"),
+)
+
+
+# -- the social registry (RSU), schema version 2 ------------------------------------------------
+
+
+def _one_of(column: str, values: type[enum.Enum], name: str | None = None) -> CheckConstraint:
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
+
+
+households = Table(
+    "households",
+    METADATA,
+    Column("household_id", CHAR(PUBLIC_ID_LENGTH), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("idempotency_key", String(IDEMPOTENCY_KEY_MAX_LENGTH), nullable=True, unique=True),
+    Column("request_digest", String(64), nullable=False),
+)
+
+household_versions = Table(
+    "household_versions",
+    METADATA,
+    Column("household_id", CHAR(PUBLIC_ID_LENGTH), ForeignKey("households.household_id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("change_kind", String(16), nullable=False),
+    Column("member_count", Integer, nullable=False),
+    Column("commune_code", Text, nullable=False),
+    Column("area", String(8), nullable=False),
+    Column("dwelling_type", String(24), nullable=False),
+    Column("tenure", String(16), nullable=False),
+    Column("rooms", Integer, nullable=False),
+    Column("water_source", String(24), nullable=False),
+    Column("electricity", String(24), nullable=False),
+    Column("sanitation", String(24), nullable=False),
+    Column("cooking_fuel", String(24), nullable=False),
+    # The assets owned, as their enum values in Asset order, comma-separated ("" for none).
+    Column("assets", Text, nullable=False),
+    Column("monthly_expenses_mad", BigInteger, nullable=False),
+    Column("index_value", Double, nullable=True),
+    Column("index_formula_version", String(FORMULA_VERSION_MAX_LENGTH), nullable=True),
+    Column("index_computed_at", UtcDateTime, nullable=True),
+    Column("written_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("household_id", "version"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    _one_of("status", HouseholdStatus),
+    _one_of("change_kind", HouseholdChange),
+    _one_of("area", Area),
+    _one_of("dwelling_type", DwellingType),
+    _one_of("tenure", Tenure),
+    _one_of("water_source", WaterSource),
+    _one_of("electricity", Electricity),
+    _one_of("sanitation", Sanitation),
+    _one_of("cooking_fuel", CookingFuel),
+    CheckConstraint("rooms BETWEEN 1 AND 50", name="rooms"),
+    CheckConstraint("monthly_expenses_mad >= 0", name="monthly_expenses_mad"),
+    CheckConstraint(
+        "(status = 'active' AND member_count >= 1 AND index_value IS NOT NULL"
+        " AND index_formula_version IS NOT NULL AND index_computed_at IS NOT NULL)"
+        " OR (status = 'dissolved' AND member_count = 0 AND index_value IS NULL"
+        " AND index_formula_version IS NULL AND index_computed_at IS NULL)",
+        name="status_members_index",
+    ),
+)
+
+household_members = Table(
+    "household_members",
+    METADATA,
+    Column("household_id", CHAR(PUBLIC_ID_LENGTH), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("idcs", CHAR(10), ForeignKey("identities.idcs"), nullable=False),
+    Column("relation", String(16), nullable=False),
+    PrimaryKeyConstraint("household_id", "version", "ordinal"),
+    UniqueConstraint("household_id", "version", "idcs"),
+    ForeignKeyConstraint(
+        ["household_id", "version"], ["household_versions.household_id", "household_versions.version"]
+    ),
+    CheckConstraint("ordinal >= 0", name="ordinal"),
+    _one_of("relation", Relation),
+    Index(None, "idcs"),
+)
+
+household_active_members = Table(
+    "household_active_members",
+    METADATA,
+    # The primary key is the rule: one active household per person.
+    Column("idcs", CHAR(10), ForeignKey("identities.idcs"), primary_key=True),
+    Column("household_id", CHAR(PUBLIC_ID_LENGTH), ForeignKey("households.household_id"), nullable=False),
+    Column("since_version", Integer, nullable=False),
+    Index(None, "household_id"),
+)
+
+complaints = Table(
+    "complaints",
+    METADATA,
+    # Insertion order, for stable pagination; the public id is complaint_id.
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("complaint_id", CHAR(PUBLIC_ID_LENGTH), nullable=False, unique=True),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_idcs", CHAR(10), ForeignKey("identities.idcs"), nullable=True),
+    Column("subject_household_id", CHAR(PUBLIC_ID_LENGTH), ForeignKey("households.household_id"), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("filed_by", String(COMPLAINT_ACTOR_MAX_LENGTH), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("idempotency_key", String(IDEMPOTENCY_KEY_MAX_LENGTH), nullable=True, unique=True),
+    Column("request_digest", String(64), nullable=False),
+    _one_of("subject_kind", ComplaintSubjectKind),
+    CheckConstraint(
+        "(subject_kind IN ('person_data', 'merge') AND subject_idcs IS NOT NULL AND subject_household_id IS NULL)"
+        " OR (subject_kind = 'household_index' AND subject_idcs IS NULL AND subject_household_id IS NOT NULL)"
+        " OR (subject_kind = 'membership' AND subject_idcs IS NOT NULL AND subject_household_id IS NOT NULL)",
+        name="subject",
+    ),
+    Index(None, "subject_household_id", "id"),
+    Index(None, "subject_idcs"),
+)
+
+complaint_transitions = Table(
+    "complaint_transitions",
+    METADATA,
+    Column("complaint_id", CHAR(PUBLIC_ID_LENGTH), ForeignKey("complaints.complaint_id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(COMPLAINT_ACTOR_MAX_LENGTH), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("complaint_id", "seq"),
+    _one_of("to_status", ComplaintStatus),
+    CheckConstraint(
+        "(seq = 1 AND from_status IS NULL AND to_status = 'open')"
+        " OR (seq > 1 AND from_status IN ('open', 'in_review', 'resolved', 'rejected'))",
+        name="sequence",
+    ),
+)
+
+# The tables schema version 2 added, in creation order.
+RSU_TABLES = (
+    households,
+    household_versions,
+    household_members,
+    household_active_members,
+    complaints,
+    complaint_transitions,
 )

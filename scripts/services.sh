@@ -29,7 +29,8 @@ fi
 echo "redis: $(redis-cli -h 127.0.0.1 -p 6379 ping)"
 
 db="${HAWIYA_TEST_PG_DB:-hawiya_test}"
-if ! psql -h "$PG_HOST" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-  echo "== creating database $db"
-  psql -h "$PG_HOST" -U postgres -c "CREATE DATABASE $db" >/dev/null
-fi
+# A fresh database every run: tables left by an earlier run (or an older schema) must not decide
+# whether this one passes.
+echo "== recreating database $db"
+psql -h "$PG_HOST" -U postgres -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+psql -h "$PG_HOST" -U postgres -q -c "CREATE DATABASE $db" >/dev/null

@@ -13,10 +13,20 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from hawiya.v1 import authentication_pb2, authentication_pb2_grpc, registry_pb2, registry_pb2_grpc
+from hawiya.v1 import (
+    authentication_pb2,
+    authentication_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+    social_registry_pb2,
+    social_registry_pb2_grpc,
+)
 from matcher.authentication import DateValue, Identity, NameValue, decide, prepare_profile
 from registry_store.audit import AuditLog
 from registry_store.cache import LocalProfileCache, NoCache, ProfileCache, RedisProfileCache
+from registry_store.complaints import ComplaintStore
+from registry_store.households import HouseholdStore
+from registry_store.index_formula import IndexFormula
 from registry_store.store import RegistryStore
 from server.authentication import AuthenticationService
 from server.callers import CallerRegistry
@@ -27,6 +37,8 @@ from server.interceptors import HawiyaInterceptor
 from server.metrics import cache_observer, update_process_metrics
 from server.profiles import ProfileSource
 from server.servicers import AuthenticationServicer, RegistryServicer
+from server.social_registry import SocialRegistryService
+from server.social_registry_servicer import SocialRegistryServicer
 
 __all__ = ["SERVICE_NAMES", "RunningServer", "build_cache", "open_store", "serve_forever", "start_server"]
 
@@ -35,6 +47,7 @@ log = logging.getLogger(__name__)
 SERVICE_NAMES = (
     authentication_pb2.DESCRIPTOR.services_by_name["Authentication"].full_name,
     registry_pb2.DESCRIPTOR.services_by_name["Registry"].full_name,
+    social_registry_pb2.DESCRIPTOR.services_by_name["SocialRegistry"].full_name,
 )
 
 
@@ -95,6 +108,8 @@ def start_server(
     config: Config, store: RegistryStore, callers: CallerRegistry, *, reuse_port: bool = False
 ) -> RunningServer:
     """Build every servicer, bind, start, warm up, and only then report SERVING."""
+    # First: a bad formula file stops the start before anything is opened.
+    formula = IndexFormula.load(config.rsu_index_formula) if config.rsu_index_formula else IndexFormula.default()
     hasher = IdHasher(load_or_create_key(config.id_hash_key, config.data_dir))
     cache = build_cache(config)
     audit = AuditLog(store)
@@ -113,6 +128,8 @@ def start_server(
         AuthenticationServicer(AuthenticationService(profiles, audit, hasher)), server
     )
     registry_pb2_grpc.add_RegistryServicer_to_server(RegistryServicer(RegistryService(store, profiles, hasher)), server)
+    social_registry = SocialRegistryService(store, HouseholdStore(store, formula), ComplaintStore(store))
+    social_registry_pb2_grpc.add_SocialRegistryServicer_to_server(SocialRegistryServicer(social_registry), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):

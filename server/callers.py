@@ -44,6 +44,14 @@ KNOWN_RPCS = (
     "Registry/Enrol",
     "Registry/GetPerson",
     "Registry/UpdatePerson",
+    "SocialRegistry/RegisterHousehold",
+    "SocialRegistry/GetHousehold",
+    "SocialRegistry/UpdateHousehold",
+    "SocialRegistry/MoveMember",
+    "SocialRegistry/FileComplaint",
+    "SocialRegistry/GetComplaint",
+    "SocialRegistry/ListComplaints",
+    "SocialRegistry/UpdateComplaintStatus",
 )
 _CALLER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")

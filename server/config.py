@@ -31,6 +31,7 @@ class Config:
     workers: int = 1
     callers_file: Path | None = None  # None: data_dir/callers.toml
     id_hash_key: str = ""  # empty: a random key kept in data_dir/id-hash.key
+    rsu_index_formula: Path | None = None  # None: the packaged, illustrative formula
     threads: int = 16
     max_concurrent_rpcs: int = 256
     max_message_bytes: int = 1 << 20
@@ -140,6 +141,10 @@ _SETTINGS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "id_hash_key": (
         _hash_key,
         "hex key of the keyed IDCS hash used in the audit trail; default: generated in the data dir",
+    ),
+    "rsu_index_formula": (
+        _path,
+        "JSON weights of the RSU socio-economic index; default: the packaged ILLUSTRATIVE formula",
     ),
     "threads": (_positive_int, "gRPC handler threads"),
     "max_concurrent_rpcs": (_positive_int, "calls served at once; more get RESOURCE_EXHAUSTED"),

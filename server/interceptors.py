@@ -131,6 +131,10 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
                 failure, unexpected = status_for(exc)
                 if unexpected:
                     log.exception("unexpected error in %s", short)
+            except GeneratorExit:  # gRPC closes the stream: the client cancelled or the deadline passed
+                code = grpc.StatusCode.DEADLINE_EXCEEDED if context.time_remaining() <= 0 else grpc.StatusCode.CANCELLED
+                handled[code].inc()
+                raise
             finally:
                 REQUEST_ID.reset(request_token)
                 seconds.observe(time.perf_counter() - begin)

@@ -16,6 +16,9 @@ __all__ = [
     "AUTH_DECISIONS",
     "CACHE_BREAKER_OPEN",
     "CACHE_EVENTS",
+    "COMPLAINTS_CLOSED",
+    "COMPLAINTS_OPENED",
+    "COMPLAINT_RESOLUTION_SECONDS",
     "GRPC_HANDLED",
     "GRPC_HANDLING_SECONDS",
     "GRPC_STARTED",
@@ -80,6 +83,24 @@ PROCESS_RSS_BYTES = Gauge(
     "hawiya_process_max_rss_bytes",
     "Peak resident memory of this server process; summed over workers.",
     multiprocess_mode="sum",
+)
+
+COMPLAINTS_OPENED = Counter(
+    "hawiya_complaints_opened",
+    "Complaints filed, by subject kind (person_data, household_index, membership, merge).",
+    ["subject_kind"],
+)
+COMPLAINTS_CLOSED = Counter(
+    "hawiya_complaints_closed",
+    "Complaints closed, by subject kind and outcome (resolved or rejected).",
+    ["subject_kind", "outcome"],
+)
+COMPLAINT_RESOLUTION_SECONDS = Histogram(
+    "hawiya_complaint_resolution_seconds",
+    "Time from filing to closing a complaint, by subject kind and outcome (resolved or rejected).",
+    ["subject_kind", "outcome"],
+    # A minute to 90 days: most complaints take days to weeks.
+    buckets=(60, 600, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400),
 )
 
 

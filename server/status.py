@@ -6,6 +6,8 @@ the table is a bug: it becomes INTERNAL with a generic message, and the tracebac
 
 from __future__ import annotations
 
+import re
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
@@ -29,18 +31,27 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (server_errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (server_errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (store_errors.InvalidIdcs, grpc.StatusCode.INVALID_ARGUMENT),
+    (store_errors.UnknownMember, grpc.StatusCode.INVALID_ARGUMENT),
+    (store_errors.AmbiguousMember, grpc.StatusCode.INVALID_ARGUMENT),
     (store_errors.InvalidField, grpc.StatusCode.INVALID_ARGUMENT),
     (store_errors.DuplicateTransaction, grpc.StatusCode.INTERNAL),
     (store_errors.IdcsAllocationFailed, grpc.StatusCode.INTERNAL),
     (store_errors.IdempotencyConflict, grpc.StatusCode.INVALID_ARGUMENT),
     (store_errors.VersionConflict, grpc.StatusCode.FAILED_PRECONDITION),
     (store_errors.PersonNotFound, grpc.StatusCode.NOT_FOUND),
+    (store_errors.HouseholdNotFound, grpc.StatusCode.NOT_FOUND),
+    (store_errors.ComplaintNotFound, grpc.StatusCode.NOT_FOUND),
+    (store_errors.MemberAlreadyActive, grpc.StatusCode.FAILED_PRECONDITION),
+    (store_errors.MembershipConflict, grpc.StatusCode.FAILED_PRECONDITION),
+    (store_errors.MemberNotActive, grpc.StatusCode.FAILED_PRECONDITION),
+    (store_errors.IllegalTransition, grpc.StatusCode.FAILED_PRECONDITION),
     (store_errors.StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
     # Start-up errors: they never reach a call, but are listed so the table is complete.
     (server_errors.ConfigError, grpc.StatusCode.INTERNAL),
     (server_errors.CallersFileError, grpc.StatusCode.INTERNAL),
     (store_errors.SchemaMismatch, grpc.StatusCode.INTERNAL),
     (store_errors.InvalidStoreUrl, grpc.StatusCode.INTERNAL),
+    (store_errors.IndexFormulaError, grpc.StatusCode.INTERNAL),
     (store_errors.StoreError, grpc.StatusCode.INTERNAL),
     (matcher_errors.ComparisonSpecError, grpc.StatusCode.INTERNAL),
     (matcher_errors.GammaError, grpc.StatusCode.INTERNAL),
@@ -64,14 +75,33 @@ _REASONS = {
 }
 
 
-def _status(code: grpc.StatusCode, message: str, field: str | None) -> grpc.Status:
+def _violation_type(kind: type[BaseException]) -> str:
+    """MemberAlreadyActive -> MEMBER_ALREADY_ACTIVE."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).upper()
+
+
+def _status(
+    code: grpc.StatusCode, message: str, field: str | None, kind: type[BaseException] | None = None
+) -> grpc.Status:
     details = []
-    if field is not None:
+    if field is not None and code is grpc.StatusCode.INVALID_ARGUMENT:
         bad = error_details_pb2.BadRequest(
             field_violations=[error_details_pb2.BadRequest.FieldViolation(field=field, description=message)]
         )
         packed = any_pb2.Any()
         packed.Pack(bad)
+        details.append(packed)
+    elif field is not None and code is grpc.StatusCode.FAILED_PRECONDITION and kind is not None:
+        # google.rpc's detail for a refused precondition: the subject is the request field it is about.
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type=_violation_type(kind), subject=field, description=message
+                )
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(failure)
         details.append(packed)
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=_REASONS.get(code, "INTERNAL"), domain=ERROR_DOMAIN))
@@ -86,6 +116,6 @@ def status_for(exc: BaseException) -> tuple[grpc.Status, bool]:
         if isinstance(exc, kind):
             if code is grpc.StatusCode.INTERNAL:
                 break
-            field = getattr(exc, "field", None) if code is grpc.StatusCode.INVALID_ARGUMENT else None
-            return _status(code, str(exc), field), False
+            field = getattr(exc, "field", None)
+            return _status(code, str(exc), field if isinstance(field, str) else None, type(exc)), False
     return _status(grpc.StatusCode.INTERNAL, "internal error", None), True

@@ -28,21 +28,25 @@ def batched(requests: Iterator[T], context: grpc.ServicerContext, max_batch: int
     done = threading.Event()
     context.add_callback(done.set)
 
+    def offer(item: Any) -> bool:
+        """Queue ``item`` unless the handler has gone (then nobody would ever take it)."""
+        while not done.is_set():
+            try:
+                pending.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def read() -> None:
         try:
             for request in requests:
-                while not done.is_set():
-                    try:
-                        pending.put(request, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if done.is_set():
+                if not offer(request):
                     return
         except Exception as exc:  # the client went away mid-stream: end the batches
-            pending.put(exc)
+            offer(exc)
             return
-        pending.put(_END)
+        offer(_END)
 
     reader = threading.Thread(target=read, name="stream-reader", daemon=True)
     reader.start()

@@ -85,7 +85,7 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
     data_dir.mkdir(parents=True, exist_ok=True)
     callers = data_dir / "callers.toml"
     keys = {
-        "full": add_caller(callers, "test-programme", ["Authentication/*", "Registry/*"]),
+        "full": add_caller(callers, "test-programme", ["Authentication/*", "Registry/*", "SocialRegistry/*"]),
         "auth-only": add_caller(callers, "auth-only", ["Authentication/Authenticate"]),
         "matching": add_caller(callers, "matching", ["Authentication/Authenticate"], ["EXACT", "PHONETIC", "FUZZY"]),
     }

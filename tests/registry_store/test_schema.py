@@ -62,6 +62,6 @@ def test_timestamps_are_timezone_aware_everywhere() -> None:
         for column in table.columns
         if isinstance(column.type, sa.DateTime | UtcDateTime)
     ]
-    assert len(timestamps) == 4
+    assert len(timestamps) == 9  # 4 of the RNP and audit, 5 of the RSU (schema version 2)
     for table, column, type_ in timestamps:
         assert isinstance(type_, UtcDateTime), (table, column)

@@ -59,3 +59,48 @@ def test_unknown_exceptions_become_internal_without_detail() -> None:
     status, unexpected = status_for(KeyError("secret value"))
     assert unexpected and status.code is grpc.StatusCode.INTERNAL
     assert "secret" not in status.details
+
+
+def _details(status: grpc.Status) -> list[object]:
+    from google.rpc import error_details_pb2, status_pb2
+
+    raw = dict(status.trailing_metadata)["grpc-status-details-bin"]
+    found: list[object] = []
+    for detail in status_pb2.Status.FromString(raw).details:
+        for kind in (error_details_pb2.BadRequest, error_details_pb2.PreconditionFailure):
+            if detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                detail.Unpack(message)
+                found.append(message)
+    return found
+
+
+def test_social_registry_errors() -> None:
+    from google.rpc import error_details_pb2
+
+    from registry_store import errors
+
+    unknown, _ = status_for(errors.UnknownMember("household.members[2].idcs"))
+    assert unknown.code is grpc.StatusCode.INVALID_ARGUMENT
+    (bad,) = _details(unknown)
+    assert isinstance(bad, error_details_pb2.BadRequest)
+    assert [v.field for v in bad.field_violations] == ["household.members[2].idcs"]
+
+    taken, _ = status_for(errors.MemberAlreadyActive("household.members[1].idcs"))
+    assert taken.code is grpc.StatusCode.FAILED_PRECONDITION
+    (failure,) = _details(taken)
+    assert isinstance(failure, error_details_pb2.PreconditionFailure)
+    assert [(v.type, v.subject) for v in failure.violations] == [("MEMBER_ALREADY_ACTIVE", "household.members[1].idcs")]
+
+    for error, code in [
+        (errors.AmbiguousMember("household.members[0].demographics"), grpc.StatusCode.INVALID_ARGUMENT),
+        (errors.MemberNotActive("household.members[0].idcs"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.MembershipConflict("relation", "already has a head"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.IllegalTransition("a complaint OPEN cannot become RESOLVED"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.HouseholdNotFound(), grpc.StatusCode.NOT_FOUND),
+        (errors.ComplaintNotFound(), grpc.StatusCode.NOT_FOUND),
+    ]:
+        status, unexpected = status_for(error)
+        assert (status.code, unexpected) == (code, False)
+    formula, unexpected = status_for(errors.IndexFormulaError("/etc/hawiya/weights.json", "version", "bad"))
+    assert formula.code is grpc.StatusCode.INTERNAL and unexpected and "weights" not in formula.details

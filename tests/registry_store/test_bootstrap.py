@@ -1,0 +1,74 @@
+"""Schema creation and the forward migration of a version 1 database, on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from registry_store import (
+    SCHEMA_VERSION,
+    Demographics,
+    HouseholdMember,
+    HouseholdStore,
+    RegistryStore,
+    Relation,
+    SchemaMismatch,
+)
+from registry_store.bootstrap import MIGRATIONS
+from registry_store.schema import PERSON_LOOKUP_INDEX, RSU_TABLES, schema_meta
+from tests.registry_store.rsu_data import COMFORTABLE, URBAN
+
+Make = Callable[[int], Demographics]
+
+
+def _as_version_1(store: RegistryStore) -> None:
+    """Turn a fresh database into what version 1 of the code created."""
+    with store.engine.begin() as conn:
+        for table in reversed(RSU_TABLES):
+            table.drop(conn)
+        PERSON_LOOKUP_INDEX.drop(conn)
+        conn.execute(sa.update(schema_meta).values(schema_version=1))
+
+
+def _version(store: RegistryStore) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(schema_meta.c.schema_version)).scalar_one())
+
+
+def test_current_version_is_2_with_a_migration_from_1() -> None:
+    assert SCHEMA_VERSION == 2
+    assert sorted(MIGRATIONS) == [1]
+
+
+def test_version_1_database_is_migrated_forward(make_store: Callable[..., RegistryStore], demographics: Make) -> None:
+    old = make_store()
+    person = old.enrol(demographics(1)).person
+    _as_version_1(old)
+    names = set(sa.inspect(old.engine).get_table_names())
+    assert not names & {t.name for t in RSU_TABLES}
+    old.close()
+
+    new = make_store()
+    assert _version(new) == 2
+    inspector = sa.inspect(new.engine)
+    assert {t.name for t in RSU_TABLES} <= set(inspector.get_table_names())
+    indexed = {i["name"] for i in inspector.get_indexes("person_versions")}
+    assert PERSON_LOOKUP_INDEX.name in indexed
+    assert new.get_person(person.idcs) == person
+    household = HouseholdStore(new).register_household(
+        [HouseholdMember(person.idcs, Relation.HEAD)], URBAN, COMFORTABLE
+    )
+    assert household.created
+    new.close()
+    assert _version(make_store()) == 2  # opening again changes nothing
+
+
+@pytest.mark.parametrize("version", [0, 3])
+def test_unknown_versions_are_refused(make_store: Callable[..., RegistryStore], version: int) -> None:
+    store = make_store()
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(schema_meta).values(schema_version=version))
+    with pytest.raises(SchemaMismatch, match=f"version {version}"):
+        make_store()
