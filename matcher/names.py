@@ -17,6 +17,7 @@ another empty name: an empty claim is no evidence of identity.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Literal, get_args
@@ -52,6 +53,7 @@ def name_script(text: str) -> Script:
     return "arabic" if arabic else "latin" if other else "none"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_name(text: str) -> str:
     """The name as exact mode compares it: each script's tokens normalised, separated by spaces.
 

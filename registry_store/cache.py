@@ -90,7 +90,10 @@ class NoCache:
 
 
 class LocalProfileCache:
-    """A thread-safe in-process LRU, for the embedded single-process set-up."""
+    """A thread-safe in-process LRU, for the embedded single-process set-up.
+
+    Values need not be bytes here: the server keeps the profile objects themselves.
+    """
 
     def __init__(self, max_entries: int = 100_000, observe: Observer = _ignore) -> None:
         self._entries: OrderedDict[str, bytes] = OrderedDict()

@@ -65,8 +65,15 @@ _STATUS_OUT = {v: k for k, v in _STATUS.items()}
 # --- scalar checks -----------------------------------------------------------------------
 
 
+# Fast paths for the usual names: strings these accept, the character loop below accepts too.
+_PLAIN_LATIN = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f \-'’.]*")
+_PLAIN_ARABIC = re.compile(r"[\u0620-\u063f\u0641-\u064a\u066e-\u066f\u0671-\u06d3 \-.\u064b-\u065f\u0670\u0640]*")
+
+
 def _script_ok(text: str, arabic: bool) -> bool:
     """Letters of one script, plus spaces, hyphens, apostrophes, dots and combining marks."""
+    if (_PLAIN_ARABIC if arabic else _PLAIN_LATIN).fullmatch(text):
+        return True
     for ch in text:
         if ch in " -'’.\u0640\u200c\u200d\u200e\u200f":
             continue

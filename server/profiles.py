@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, cast
 
 from matcher.authentication import MatchProfile, prepare_profile
 from matcher.errors import MatcherError
-from registry_store.cache import ProfileCache
+from registry_store.cache import LocalProfileCache, ProfileCache
 from registry_store.model import PersonStatus
 from registry_store.store import RegistryStore
 from server.identity import identity_from_demographics
@@ -27,19 +28,26 @@ _FIND_SECONDS = STORE_QUERY_SECONDS.labels("find_person")
 
 
 class ProfileSource:
-    """Read-through access to match profiles, keyed by the keyed hash of the IDCS."""
+    """Read-through access to match profiles, keyed by the keyed hash of the IDCS.
+
+    The in-process cache holds the profile objects themselves (no serialisation); Redis holds
+    their JSON.
+    """
 
     def __init__(self, store: RegistryStore, cache: ProfileCache) -> None:
         self._store = store
         self._cache = cache
+        self._objects = isinstance(cache, LocalProfileCache)
 
     def get(self, idcs: str, idcs_hash: str) -> MatchProfile | None:
-        raw = self._cache.get(idcs_hash)
-        if raw is not None:
-            if raw == _NOBODY:
+        cached: Any = self._cache.get(idcs_hash)
+        if cached is not None:
+            if cached == _NOBODY:
                 return None
+            if self._objects:
+                return cast(MatchProfile, cached)
             try:
-                return MatchProfile.from_json(raw)
+                return MatchProfile.from_json(cached)
             except MatcherError:
                 log.warning("discarding an unreadable cached profile id=%s…", idcs_hash[:12])
         begin = time.perf_counter()
@@ -48,7 +56,10 @@ class ProfileSource:
         profile = None
         if person is not None and person.status is PersonStatus.ACTIVE:
             profile = prepare_profile(identity_from_demographics(person.demographics))
-        self._cache.set(idcs_hash, profile.to_json() if profile is not None else _NOBODY)
+        if profile is None:
+            self._cache.set(idcs_hash, _NOBODY)
+        else:
+            self._cache.set(idcs_hash, profile if self._objects else profile.to_json())  # type: ignore[arg-type]
         return profile
 
     def invalidate(self, idcs_hash: str) -> None:

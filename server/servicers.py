@@ -29,7 +29,6 @@ from server.errors import InvalidField
 from server.interceptors import CURRENT_CALLER
 from server.metrics import AUTH_DECISIONS
 from server.status import status_for
-from server.streaming import batched
 
 __all__ = ["AuthenticationServicer", "RegistryServicer"]
 
@@ -112,34 +111,37 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         context: grpc.ServicerContext,
     ) -> Iterator[authentication_pb2.AuthenticateStreamResponse]:
         caller = CURRENT_CALLER.get()
-        for batch in batched(request_iterator, context):
-            answers: list[authentication_pb2.AuthenticateStreamResponse | None] = []
-            items = []
-            for item in batch:
+        for chunk in request_iterator:
+            if not 1 <= len(chunk.items) <= MAX_CHUNK_ITEMS:
+                raise InvalidField("items", f"a chunk holds 1 to {MAX_CHUNK_ITEMS} items")
+            answers: list[authentication_pb2.AuthenticateItemResult | None] = []
+            requests = []
+            for item in chunk.items:
                 if len(item.item_id) > MAX_ITEM_ID:
-                    answers.append(
-                        _item_error(item.item_id, InvalidField("item_id", f"at most {MAX_ITEM_ID} characters"))
-                    )
+                    too_long = InvalidField("item_id", f"must be at most {MAX_ITEM_ID} characters")
+                    answers.append(_item_error(item.item_id[:MAX_ITEM_ID], too_long))
                     continue
                 try:
-                    items.append(_authentication_request(item.request, caller))
+                    requests.append(_authentication_request(item.request, caller))
                     answers.append(None)
                 except Exception as exc:  # every error of one item stays with that item
                     answers.append(_item_error(item.item_id, exc))
-            results = iter(self._service.authenticate_many(caller.caller_id, items))
-            for item, answer in zip(batch, answers, strict=True):
+            results = iter(self._service.authenticate_many(caller.caller_id, requests))
+            response = authentication_pb2.AuthenticateStreamResponse()
+            for item, answer in zip(chunk.items, answers, strict=True):
                 if answer is None:
                     result = next(results)
-                    answer = (
-                        _item_error(item.item_id, result)
-                        if isinstance(result, Exception)
-                        else authentication_pb2.AuthenticateStreamResponse(
+                    if isinstance(result, Exception):
+                        answer = _item_error(item.item_id, result)
+                    else:
+                        answer = authentication_pb2.AuthenticateItemResult(
                             item_id=item.item_id, response=_answer(result)
                         )
-                    )
-                yield answer
+                response.results.append(answer)
+            yield response
 
 
+MAX_CHUNK_ITEMS = 1000
 MAX_ITEM_ID = 64
 
 
@@ -166,14 +168,14 @@ def _answer(outcome: AuthOutcome) -> authentication_pb2.AuthenticateResponse:
     )
 
 
-def _item_error(item_id: str, exc: Exception) -> authentication_pb2.AuthenticateStreamResponse:
+def _item_error(item_id: str, exc: Exception) -> authentication_pb2.AuthenticateItemResult:
     """One item's failure, with the status the status table gives it; field paths under "request."."""
     status, unexpected = status_for(exc)
     if unexpected:
         log.error("unexpected error in a streamed item", exc_info=exc)
     field = getattr(exc, "field", None) if status.code is grpc.StatusCode.INVALID_ARGUMENT else None
     fields = [field if field == "item_id" else f"request.{field}"] if field else []
-    return authentication_pb2.AuthenticateStreamResponse(
+    return authentication_pb2.AuthenticateItemResult(
         item_id=item_id,
         error=authentication_pb2.ItemError(code=status.code.value[0], message=status.details, fields=fields),
     )

@@ -171,15 +171,20 @@ def test_sigterm_drains_in_flight_calls(tmp_path: Path) -> None:
     try:
         with grpc.insecure_channel(handle.target) as channel:
             idcs = _enrol(handle, channel, 2)
-            items = (
-                auth_pb2.AuthenticateStreamRequest(item_id=str(i), request=_genuine(idcs[i % 2], i % 2))
-                for i in range(3000)
+            chunks = (
+                auth_pb2.AuthenticateStreamRequest(
+                    items=[
+                        auth_pb2.AuthenticateItem(item_id=str(i), request=_genuine(idcs[i % 2], i % 2))
+                        for i in range(start, start + 10)
+                    ]
+                )
+                for start in range(0, 3000, 10)
             )
             stub = authentication_pb2_grpc.AuthenticationStub(channel)
-            answers = stub.AuthenticateStream(items, metadata=handle.metadata(), timeout=60)
-            received = [next(answers) for _ in range(50)]
+            replies = stub.AuthenticateStream(chunks, metadata=handle.metadata(), timeout=60)
+            received = list(next(replies).results)
             handle.proc.send_signal(signal.SIGTERM)
-            received += list(answers)  # the stream in flight is finished, not cut
+            received += [r for reply in replies for r in reply.results]  # the stream in flight is finished
         assert len(received) == 3000
         assert all(a.response.decision == auth_pb2.DECISION_YES for a in received)
         assert handle.proc.wait(timeout=30) == 0

@@ -8,16 +8,24 @@ import pytest
 from hawiya.v1 import authentication_pb2 as auth_pb2
 from hawiya.v1 import authentication_pb2_grpc, person_pb2, registry_pb2_grpc
 from tests.integration.conftest import ServerHandle
-from tests.integration.helpers import claim, demographics, enrol_request, mistype, unknown_valid_idcs
+from tests.integration.helpers import bad_fields, claim, demographics, enrol_request, mistype, unknown_valid_idcs
 
 BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
 
 
-def _item(item_id: str, idcs: str, first: str = "Fatima Zahra", **extra: object) -> auth_pb2.AuthenticateStreamRequest:
+def _item(item_id: str, idcs: str, first: str = "Fatima Zahra", **extra: object) -> auth_pb2.AuthenticateItem:
     request = claim(idcs, first_name=person_pb2.PersonName(latin=first), birth_date=BIRTH)
     for name, value in extra.items():
         getattr(request, name).CopyFrom(value)
-    return auth_pb2.AuthenticateStreamRequest(item_id=item_id, request=request)
+    return auth_pb2.AuthenticateItem(item_id=item_id, request=request)
+
+
+def _chunks(items: list[auth_pb2.AuthenticateItem], size: int) -> list[auth_pb2.AuthenticateStreamRequest]:
+    return [auth_pb2.AuthenticateStreamRequest(items=items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _results(replies: object) -> list[auth_pb2.AuthenticateItemResult]:
+    return [result for reply in replies for result in reply.results]  # type: ignore[attr-defined]
 
 
 def test_stream_answers_each_item_in_order(server: ServerHandle) -> None:
@@ -36,16 +44,19 @@ def test_stream_answers_each_item_in_order(server: ServerHandle) -> None:
         order = [list(kinds)[i % len(kinds)] for i in range(1000)]
         requests = []
         for i, kind in enumerate(order):
-            item = auth_pb2.AuthenticateStreamRequest()
+            item = auth_pb2.AuthenticateItem()
             item.CopyFrom(kinds[kind])
             item.item_id = f"{kind}-{i}"
             requests.append(item)
         store = server.store()
         before = store.count_audit()
         stub = authentication_pb2_grpc.AuthenticationStub(channel)
-        answers = list(stub.AuthenticateStream(iter(requests), metadata=server.metadata(), timeout=60))
+        chunks = _chunks(requests, 137)  # uneven chunks: the last is short
+        replies = list(stub.AuthenticateStream(iter(chunks), metadata=server.metadata(), timeout=60))
+        answers = _results(replies)
         after = store.count_audit()
         store.close()
+    assert [len(r.results) for r in replies] == [len(c.items) for c in chunks]
 
     assert [a.item_id for a in answers] == [r.item_id for r in requests]
     for answer in answers:
@@ -69,11 +80,11 @@ def test_stream_needs_a_caller_allowed_to_authenticate(server: ServerHandle) -> 
     with server.channel() as channel:
         stub = authentication_pb2_grpc.AuthenticationStub(channel)
         with pytest.raises(grpc.RpcError) as err:
-            list(stub.AuthenticateStream(iter([_item("a", "2000000000")]), timeout=10))
+            list(stub.AuthenticateStream(iter(_chunks([_item("a", "2000000000")], 1)), timeout=10))
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         allowed = server.metadata("auth-only")  # may call Authenticate only
         with pytest.raises(grpc.RpcError) as err:
-            list(stub.AuthenticateStream(iter([_item("a", "2000000000")]), metadata=allowed, timeout=10))
+            list(stub.AuthenticateStream(iter(_chunks([_item("a", "2000000000")], 1)), metadata=allowed, timeout=10))
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -81,3 +92,13 @@ def test_an_empty_stream_ends_cleanly(server: ServerHandle) -> None:
     with server.channel() as channel:
         stub = authentication_pb2_grpc.AuthenticationStub(channel)
         assert list(stub.AuthenticateStream(iter([]), metadata=server.metadata(), timeout=10)) == []
+
+
+def test_chunk_size_is_bounded(server: ServerHandle) -> None:
+    with server.channel() as channel:
+        stub = authentication_pb2_grpc.AuthenticationStub(channel)
+        for chunk in (auth_pb2.AuthenticateStreamRequest(), _chunks([_item("x", "2000000000")] * 1001, 1001)[0]):
+            with pytest.raises(grpc.RpcError) as err:
+                list(stub.AuthenticateStream(iter([chunk]), metadata=server.metadata(), timeout=10))
+            assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert bad_fields(err.value) == ["items"]

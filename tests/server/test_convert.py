@@ -112,3 +112,24 @@ def test_person_round_trip() -> None:
     msg = person_to_proto(Person("2345678901", 3, d, PersonStatus.ACTIVE, "", now, now))
     assert demographics_from_proto(msg.demographics, today=TODAY) == d
     assert msg.version == 3 and msg.created_at.seconds == int(now.timestamp())
+
+
+def test_script_fast_paths_accept_nothing_the_full_check_refuses() -> None:
+    import unicodedata
+
+    from server import convert
+
+    def full_check(ch: str, arabic: bool) -> bool:
+        if ch in " -'’.\u0640\u200c\u200d\u200e\u200f":
+            return True
+        cat = unicodedata.category(ch)
+        if cat in ("Mn", "Mc"):
+            return True
+        in_arabic = "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufefc"
+        return cat.startswith("L") and in_arabic == arabic
+
+    for code in range(0x20, 0x2100):
+        ch = chr(code)
+        for arabic, fast in ((False, convert._PLAIN_LATIN), (True, convert._PLAIN_ARABIC)):
+            if fast.fullmatch(ch):
+                assert full_check(ch, arabic), (hex(code), arabic)

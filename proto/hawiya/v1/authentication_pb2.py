@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from hawiya.v1 import person_pb2 as hawiya_dot_v1_dot_person__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehawiya/v1/authentication.proto\x12\thawiya.v1\x1a\x16hawiya/v1/person.proto\"H\n\x0f\x41ttributePolicy\x12\"\n\x04mode\x18\x01 \x01(\x0e\x32\x14.hawiya.v1.MatchMode\x12\x11\n\tmin_score\x18\x02 \x01(\x02\"\x8c\x02\n\x0bMatchPolicy\x12\x30\n\x0c\x64\x65\x66\x61ult_rule\x18\x01 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12.\n\nfirst_name\x18\x02 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12-\n\tlast_name\x18\x03 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12\x35\n\x11\x66\x61ther_first_name\x18\x04 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12\x35\n\x11mother_first_name\x18\x05 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\"u\n\x13\x41uthenticateRequest\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12(\n\x07\x63laimed\x18\x02 \x01(\x0b\x32\x17.hawiya.v1.Demographics\x12&\n\x06policy\x18\x03 \x01(\x0b\x32\x16.hawiya.v1.MatchPolicy\"n\n\x0e\x41ttributeMatch\x12\'\n\tattribute\x18\x01 \x01(\x0e\x32\x14.hawiya.v1.Attribute\x12\x0f\n\x07matched\x18\x02 \x01(\x08\x12\"\n\x04mode\x18\x03 \x01(\x0e\x32\x14.hawiya.v1.MatchMode\"\xa8\x01\n\x14\x41uthenticateResponse\x12%\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x13.hawiya.v1.Decision\x12*\n\x07matches\x18\x02 \x03(\x0b\x32\x19.hawiya.v1.AttributeMatch\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12%\n\x06reason\x18\x04 \x01(\x0e\x32\x15.hawiya.v1.ReasonCode\"]\n\x19\x41uthenticateStreamRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12/\n\x07request\x18\x02 \x01(\x0b\x32\x1e.hawiya.v1.AuthenticateRequest\":\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06\x66ields\x18\x03 \x03(\t\"\x93\x01\n\x1a\x41uthenticateStreamResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x33\n\x08response\x18\x02 \x01(\x0b\x32\x1f.hawiya.v1.AuthenticateResponseH\x00\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x14.hawiya.v1.ItemErrorH\x00\x42\x08\n\x06result*l\n\tMatchMode\x12\x1a\n\x16MATCH_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10MATCH_MODE_EXACT\x10\x01\x12\x17\n\x13MATCH_MODE_PHONETIC\x10\x02\x12\x14\n\x10MATCH_MODE_FUZZY\x10\x03*\xa9\x02\n\tAttribute\x12\x19\n\x15\x41TTRIBUTE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41TTRIBUTE_FIRST_NAME\x10\x01\x12\x17\n\x13\x41TTRIBUTE_LAST_NAME\x10\x02\x12\x1f\n\x1b\x41TTRIBUTE_FATHER_FIRST_NAME\x10\x03\x12\x1f\n\x1b\x41TTRIBUTE_MOTHER_FIRST_NAME\x10\x04\x12\x11\n\rATTRIBUTE_SEX\x10\x05\x12\x18\n\x14\x41TTRIBUTE_BIRTH_DATE\x10\x06\x12\x1e\n\x1a\x41TTRIBUTE_BIRTH_PLACE_CODE\x10\x07\x12\x11\n\rATTRIBUTE_CIN\x10\x08\x12\x13\n\x0f\x41TTRIBUTE_PHONE\x10\t\x12\x17\n\x13\x41TTRIBUTE_RESIDENCE\x10\n*G\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x44\x45\x43ISION_YES\x10\x01\x12\x0f\n\x0b\x44\x45\x43ISION_NO\x10\x02*h\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x17\n\x13REASON_CODE_MATCHED\x10\x01\x12$\n REASON_CODE_DEMOGRAPHIC_MISMATCH\x10\x02\x32\xc8\x01\n\x0e\x41uthentication\x12O\n\x0c\x41uthenticate\x12\x1e.hawiya.v1.AuthenticateRequest\x1a\x1f.hawiya.v1.AuthenticateResponse\x12\x65\n\x12\x41uthenticateStream\x12$.hawiya.v1.AuthenticateStreamRequest\x1a%.hawiya.v1.AuthenticateStreamResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ehawiya/v1/authentication.proto\x12\thawiya.v1\x1a\x16hawiya/v1/person.proto\"H\n\x0f\x41ttributePolicy\x12\"\n\x04mode\x18\x01 \x01(\x0e\x32\x14.hawiya.v1.MatchMode\x12\x11\n\tmin_score\x18\x02 \x01(\x02\"\x8c\x02\n\x0bMatchPolicy\x12\x30\n\x0c\x64\x65\x66\x61ult_rule\x18\x01 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12.\n\nfirst_name\x18\x02 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12-\n\tlast_name\x18\x03 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12\x35\n\x11\x66\x61ther_first_name\x18\x04 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\x12\x35\n\x11mother_first_name\x18\x05 \x01(\x0b\x32\x1a.hawiya.v1.AttributePolicy\"u\n\x13\x41uthenticateRequest\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12(\n\x07\x63laimed\x18\x02 \x01(\x0b\x32\x17.hawiya.v1.Demographics\x12&\n\x06policy\x18\x03 \x01(\x0b\x32\x16.hawiya.v1.MatchPolicy\"n\n\x0e\x41ttributeMatch\x12\'\n\tattribute\x18\x01 \x01(\x0e\x32\x14.hawiya.v1.Attribute\x12\x0f\n\x07matched\x18\x02 \x01(\x08\x12\"\n\x04mode\x18\x03 \x01(\x0e\x32\x14.hawiya.v1.MatchMode\"\xa8\x01\n\x14\x41uthenticateResponse\x12%\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x13.hawiya.v1.Decision\x12*\n\x07matches\x18\x02 \x03(\x0b\x32\x19.hawiya.v1.AttributeMatch\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\x12%\n\x06reason\x18\x04 \x01(\x0e\x32\x15.hawiya.v1.ReasonCode\"G\n\x19\x41uthenticateStreamRequest\x12*\n\x05items\x18\x01 \x03(\x0b\x32\x1b.hawiya.v1.AuthenticateItem\"T\n\x10\x41uthenticateItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12/\n\x07request\x18\x02 \x01(\x0b\x32\x1e.hawiya.v1.AuthenticateRequest\":\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06\x66ields\x18\x03 \x03(\t\"P\n\x1a\x41uthenticateStreamResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.hawiya.v1.AuthenticateItemResult\"\x8f\x01\n\x16\x41uthenticateItemResult\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x33\n\x08response\x18\x02 \x01(\x0b\x32\x1f.hawiya.v1.AuthenticateResponseH\x00\x12%\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x14.hawiya.v1.ItemErrorH\x00\x42\x08\n\x06result*l\n\tMatchMode\x12\x1a\n\x16MATCH_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10MATCH_MODE_EXACT\x10\x01\x12\x17\n\x13MATCH_MODE_PHONETIC\x10\x02\x12\x14\n\x10MATCH_MODE_FUZZY\x10\x03*\xa9\x02\n\tAttribute\x12\x19\n\x15\x41TTRIBUTE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x41TTRIBUTE_FIRST_NAME\x10\x01\x12\x17\n\x13\x41TTRIBUTE_LAST_NAME\x10\x02\x12\x1f\n\x1b\x41TTRIBUTE_FATHER_FIRST_NAME\x10\x03\x12\x1f\n\x1b\x41TTRIBUTE_MOTHER_FIRST_NAME\x10\x04\x12\x11\n\rATTRIBUTE_SEX\x10\x05\x12\x18\n\x14\x41TTRIBUTE_BIRTH_DATE\x10\x06\x12\x1e\n\x1a\x41TTRIBUTE_BIRTH_PLACE_CODE\x10\x07\x12\x11\n\rATTRIBUTE_CIN\x10\x08\x12\x13\n\x0f\x41TTRIBUTE_PHONE\x10\t\x12\x17\n\x13\x41TTRIBUTE_RESIDENCE\x10\n*G\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x10\n\x0c\x44\x45\x43ISION_YES\x10\x01\x12\x0f\n\x0b\x44\x45\x43ISION_NO\x10\x02*h\n\nReasonCode\x12\x1b\n\x17REASON_CODE_UNSPECIFIED\x10\x00\x12\x17\n\x13REASON_CODE_MATCHED\x10\x01\x12$\n REASON_CODE_DEMOGRAPHIC_MISMATCH\x10\x02\x32\xc8\x01\n\x0e\x41uthentication\x12O\n\x0c\x41uthenticate\x12\x1e.hawiya.v1.AuthenticateRequest\x1a\x1f.hawiya.v1.AuthenticateResponse\x12\x65\n\x12\x41uthenticateStream\x12$.hawiya.v1.AuthenticateStreamRequest\x1a%.hawiya.v1.AuthenticateStreamResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hawiya.v1.authentication_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MATCHMODE']._serialized_start=1121
-  _globals['_MATCHMODE']._serialized_end=1229
-  _globals['_ATTRIBUTE']._serialized_start=1232
-  _globals['_ATTRIBUTE']._serialized_end=1529
-  _globals['_DECISION']._serialized_start=1531
-  _globals['_DECISION']._serialized_end=1602
-  _globals['_REASONCODE']._serialized_start=1604
-  _globals['_REASONCODE']._serialized_end=1708
+  _globals['_MATCHMODE']._serialized_start=1263
+  _globals['_MATCHMODE']._serialized_end=1371
+  _globals['_ATTRIBUTE']._serialized_start=1374
+  _globals['_ATTRIBUTE']._serialized_end=1671
+  _globals['_DECISION']._serialized_start=1673
+  _globals['_DECISION']._serialized_end=1744
+  _globals['_REASONCODE']._serialized_start=1746
+  _globals['_REASONCODE']._serialized_end=1850
   _globals['_ATTRIBUTEPOLICY']._serialized_start=69
   _globals['_ATTRIBUTEPOLICY']._serialized_end=141
   _globals['_MATCHPOLICY']._serialized_start=144
@@ -51,11 +51,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHENTICATERESPONSE']._serialized_start=646
   _globals['_AUTHENTICATERESPONSE']._serialized_end=814
   _globals['_AUTHENTICATESTREAMREQUEST']._serialized_start=816
-  _globals['_AUTHENTICATESTREAMREQUEST']._serialized_end=909
-  _globals['_ITEMERROR']._serialized_start=911
-  _globals['_ITEMERROR']._serialized_end=969
-  _globals['_AUTHENTICATESTREAMRESPONSE']._serialized_start=972
-  _globals['_AUTHENTICATESTREAMRESPONSE']._serialized_end=1119
-  _globals['_AUTHENTICATION']._serialized_start=1711
-  _globals['_AUTHENTICATION']._serialized_end=1911
+  _globals['_AUTHENTICATESTREAMREQUEST']._serialized_end=887
+  _globals['_AUTHENTICATEITEM']._serialized_start=889
+  _globals['_AUTHENTICATEITEM']._serialized_end=973
+  _globals['_ITEMERROR']._serialized_start=975
+  _globals['_ITEMERROR']._serialized_end=1033
+  _globals['_AUTHENTICATESTREAMRESPONSE']._serialized_start=1035
+  _globals['_AUTHENTICATESTREAMRESPONSE']._serialized_end=1115
+  _globals['_AUTHENTICATEITEMRESULT']._serialized_start=1118
+  _globals['_AUTHENTICATEITEMRESULT']._serialized_end=1261
+  _globals['_AUTHENTICATION']._serialized_start=1853
+  _globals['_AUTHENTICATION']._serialized_end=2053
 # @@protoc_insertion_point(module_scope)

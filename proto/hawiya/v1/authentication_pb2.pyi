@@ -117,6 +117,12 @@ class AuthenticateResponse(_message.Message):
     def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., matches: _Optional[_Iterable[_Union[AttributeMatch, _Mapping]]] = ..., transaction_id: _Optional[str] = ..., reason: _Optional[_Union[ReasonCode, str]] = ...) -> None: ...
 
 class AuthenticateStreamRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[AuthenticateItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[AuthenticateItem, _Mapping]]] = ...) -> None: ...
+
+class AuthenticateItem(_message.Message):
     __slots__ = ("item_id", "request")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +141,12 @@ class ItemError(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AuthenticateStreamResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[AuthenticateItemResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[AuthenticateItemResult, _Mapping]]] = ...) -> None: ...
+
+class AuthenticateItemResult(_message.Message):
     __slots__ = ("item_id", "response", "error")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_FIELD_NUMBER: _ClassVar[int]

@@ -63,10 +63,12 @@ class AuthenticationServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AuthenticateStream(self, request_iterator, context):
-        """Authenticates a stream of requests (a programme re-verifying its beneficiary list) and
-        answers each in order with the same item_id. A bad item gets an ItemError and the stream
-        goes on; the caller's credentials are checked once, when the stream opens. Answers are
-        audited like unary ones (one audit row per answered item), in batches.
+        """Authenticates a stream of chunks of items (a programme re-verifying its beneficiary list)
+        and answers each chunk with one message holding each item's answer, in order, under its
+        item_id. A bad item gets an ItemError and the stream goes on; a chunk of 0 or more than
+        1,000 items ends the stream with INVALID_ARGUMENT. The caller's credentials are checked
+        once, when the stream opens. Each answered item gets one audit row; a chunk's rows are
+        committed together before its answers are sent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
