@@ -70,6 +70,7 @@ def _serve(ns: argparse.Namespace) -> int:
     configure_logging(config.log_level)
     _prepare_processes(config.workers, config.data_dir)
     # Imported only now: they load prometheus-client and Numba, which read the environment above.
+    from registry_store.index_formula import IndexFormula
     from registry_store.store import RegistryStore
     from server.callers import CallerRegistry
     from server.demo import example_command, prepare_demo
@@ -88,6 +89,9 @@ def _serve(ns: argparse.Namespace) -> int:
                     " (or start with --demo)"
                 )
             callers = CallerRegistry.from_file(callers_file)
+            # Checked here, once, so that a bad formula file stops the start before any worker forks.
+            if config.rsu_index_formula:
+                IndexFormula.load(config.rsu_index_formula)
         finally:
             if config.workers > 1:
                 store.close()  # no connection may cross a fork
