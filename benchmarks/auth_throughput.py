@@ -572,7 +572,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, help="load-generating processes (default 2; --quick 1)")
     parser.add_argument("--threads", type=int, help="threads per client process (default 4; --quick 2)")
     parser.add_argument("--channels", type=int, help="channels per client process (default 2; --quick 1)")
-    parser.add_argument("--batch", type=int, help="items per AuthenticateStream call, sent in messages of 100 (default 1000; --quick 200)")
+    parser.add_argument(
+        "--batch", type=int, help="items per AuthenticateStream call, in messages of 100 (default 1000; --quick 200)"
+    )
     parser.add_argument("--warmup", type=float, help="seconds of load before measuring (default 2; --quick 0.5)")
     parser.add_argument("--duration", type=float, help="measured seconds per workload (default 10; --quick 1.5)")
     parser.add_argument("--seed", type=int, default=20261201, help="population seed (default %(default)s)")
