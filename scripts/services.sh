@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Starts the local PostgreSQL and Redis the tests use when they are not running, creates the
 # test database, and installs the Debian tools the tests call (promtool, from the prometheus
-# package). Changes nothing when all are there.
+# package; chromium). Changes nothing but the test database when all are there.
 set -euo pipefail
 
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "== installing promtool (Debian package prometheus)"
+missing=""
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"  # promtool checks /metrics
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"    # renders the quality report
+if [ -n "$missing" ]; then
+  echo "== installing Debian packages:$missing"
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 PG_HOST=127.0.0.1 PG_PORT=5432

@@ -32,23 +32,29 @@ class IdHasher:
 
 
 def load_or_create_key(configured_hex: str, data_dir: Path) -> bytes:
-    """The configured key, else the one kept in ``data_dir``, else a new one written there."""
+    """The configured key, else the one kept in ``data_dir``, else a new one written there.
+
+    Creating it is atomic (link of a complete temporary file, which fails if the file exists), so
+    several workers starting together all end up with the one key that was written first.
+    """
     if configured_hex:
         return bytes.fromhex(configured_hex)
     path = data_dir / KEY_FILE
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        key = secrets.token_bytes(32)
+    if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(key.hex() + "\n")
+            out.write(secrets.token_bytes(32).hex() + "\n")
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
-        return key
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won: use its key
+        finally:
+            tmp.unlink()
+    text = path.read_text(encoding="ascii").strip()
     try:
         key = bytes.fromhex(text)
     except ValueError:

@@ -64,3 +64,45 @@ def test_bad_file_names_file_and_key(tmp_path: Path) -> None:
         load_config({"HAWIYA_CONFIG_FILE": str(path)})
     with pytest.raises(ConfigError, match="HAWIYA_CONFIG_FILE"):
         load_config({"HAWIYA_CONFIG_FILE": str(tmp_path / "missing.toml")})
+
+
+def test_security_settings() -> None:
+    config = load_config(
+        {
+            "HAWIYA_MAX_DEADLINE_SECONDS": "2.5",
+            "HAWIYA_MAX_FAILED_ATTEMPTS": "5",
+            "HAWIYA_ATTEMPT_WINDOW_SECONDS": "60",
+            "HAWIYA_FREEZE_SECONDS": "1800",
+        }
+    )
+    assert (config.max_deadline_seconds, config.max_failed_attempts) == (2.5, 5)
+    assert (config.attempt_window_seconds, config.freeze_seconds) == (60.0, 1800.0)
+    for variable, value in (("HAWIYA_MAX_FAILED_ATTEMPTS", "0"), ("HAWIYA_MAX_DEADLINE_SECONDS", "0")):
+        with pytest.raises(ConfigError) as err:
+            load_config({variable: value})
+        assert err.value.variable == variable
+
+
+def test_tls_settings_go_together() -> None:
+    assert load_config({"HAWIYA_TLS_CERT": "c.pem", "HAWIYA_TLS_KEY": "k.pem"}).tls_cert == Path("c.pem")
+    for env, variable in (
+        ({"HAWIYA_TLS_CERT": "c.pem"}, "HAWIYA_TLS_KEY"),
+        ({"HAWIYA_TLS_KEY": "k.pem"}, "HAWIYA_TLS_CERT"),
+        ({"HAWIYA_TLS_CLIENT_CA": "ca.pem"}, "HAWIYA_TLS_CLIENT_CA"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            load_config(env)
+        assert err.value.variable == variable
+
+
+def test_id_hash_key_is_created_once_by_racing_processes(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from server.idhash import load_or_create_key
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(4) as pool:
+        keys = pool.starmap(load_or_create_key, [("", tmp_path)] * 8)
+    assert len(set(keys)) == 1 and len(keys[0]) == 32
+    assert load_or_create_key("", tmp_path) == keys[0]
+    assert not list(tmp_path.glob(".*.tmp"))
