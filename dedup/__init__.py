@@ -1,6 +1,21 @@
-"""The batch deduplication engine (file in; pairs, clusters and a summary out).
+"""The batch deduplication engine (file in; pairs, clusters and a summary out), and the data-quality report.
 
-Empty until the batch-dedup issue; it must never import gRPC.
+The engine is empty until the batch-dedup issue; the package must never import gRPC.
 """
 
-__all__: list[str] = []
+from dedup.errors import DedupError, QualityError, QualityFileError, ReportFormatError, UnknownColumn
+from dedup.quality import QualityReport, assess, assess_registers, format_table, read_table, write_report
+
+__all__ = [
+    "DedupError",
+    "QualityError",
+    "QualityFileError",
+    "QualityReport",
+    "ReportFormatError",
+    "UnknownColumn",
+    "assess",
+    "assess_registers",
+    "format_table",
+    "read_table",
+    "write_report",
+]

@@ -40,6 +40,7 @@ from registry_store.model import (
 )
 from registry_store.rows import demographics_digest
 from registry_store.schema import SCHEMA_VERSION
+from registry_store.security import AuthSecurity, HistoryPage, LockState, SecurityPolicy, Verdict
 from registry_store.social_model import (
     Area,
     Asset,
@@ -71,6 +72,7 @@ __all__ = [
     "Area",
     "Asset",
     "AuditEntry",
+    "AuthSecurity",
     "BirthDate",
     "Complaint",
     "ComplaintNotFound",
@@ -88,6 +90,7 @@ __all__ = [
     "Electricity",
     "EnrolResult",
     "FileResult",
+    "HistoryPage",
     "Household",
     "HouseholdChange",
     "HouseholdMember",
@@ -103,6 +106,7 @@ __all__ = [
     "InvalidField",
     "InvalidIdcs",
     "InvalidStoreUrl",
+    "LockState",
     "MemberAlreadyActive",
     "MemberNotActive",
     "MembershipConflict",
@@ -116,6 +120,7 @@ __all__ = [
     "Residence",
     "Sanitation",
     "SchemaMismatch",
+    "SecurityPolicy",
     "Sex",
     "SocioEconomicIndex",
     "SocioEconomicVariables",
@@ -123,6 +128,7 @@ __all__ = [
     "StoreUnavailable",
     "Tenure",
     "UnknownMember",
+    "Verdict",
     "VersionConflict",
     "WaterSource",
     "demographics_digest",

@@ -10,7 +10,15 @@ from sqlalchemy import Connection, Engine, insert, inspect, select, update
 
 from registry_store.engine import WRITE_OPTION, db_errors, warn_if_not_durable
 from registry_store.errors import SchemaMismatch
-from registry_store.schema import METADATA, PERSON_LOOKUP_INDEX, RSU_TABLES, SCHEMA_VERSION, schema_meta
+from registry_store.schema import (
+    AUDIT_FAILURES_INDEX,
+    METADATA,
+    PERSON_LOOKUP_INDEX,
+    RSU_TABLES,
+    SCHEMA_VERSION,
+    SECURITY_TABLES,
+    schema_meta,
+)
 
 __all__ = ["MIGRATIONS", "ensure_schema"]
 
@@ -28,8 +36,16 @@ def _migrate_1_to_2(conn: Connection) -> None:
     PERSON_LOOKUP_INDEX.create(conn, checkfirst=True)
 
 
+def _migrate_2_to_3(conn: Connection) -> None:
+    """Version 3: the residents' authentication locks, the brute-force freezes, the failures' index."""
+    for table in SECURITY_TABLES:
+        table.create(conn, checkfirst=True)
+    # On PostgreSQL this blocks audit writes while the index builds (once).
+    AUDIT_FAILURES_INDEX.create(conn, checkfirst=True)
+
+
 # version n -> the step that turns a version n database into version n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 @db_errors("open")
@@ -42,6 +58,8 @@ def ensure_schema(engine: Engine) -> int:
     """
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
         if conn.dialect.name == "postgresql":
+            # A migration (an index over every person) may take longer than a call may.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_BOOTSTRAP_LOCK})")
         existing = set(inspect(conn).get_table_names())
         if existing & set(METADATA.tables) and schema_meta.name not in existing:

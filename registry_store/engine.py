@@ -101,13 +101,15 @@ def normalise_url(url: str) -> URL:
     raise InvalidStoreUrl(f"store url: unsupported scheme {driver!r}, use sqlite:///path or postgresql+psycopg://")
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def _sqlite_on_connect(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, busy_timeout_ms: int = _SQLITE_BUSY_TIMEOUT_MS
+) -> None:
     # Take BEGIN away from the sqlite3 module (it would not emit it for SELECT or DDL);
     # _sqlite_on_begin emits our own.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             logger.warning("sqlite journal_mode is %s, not wal; readers will block writers", mode)
@@ -126,15 +128,24 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def create_store_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for `url` with the settings described in the module docstring."""
+def create_store_engine(url: str, *, pool_size: int = 10, statement_timeout: float | None = None) -> Engine:
+    """Create the engine for `url` with the settings described in the module docstring.
+
+    `statement_timeout` (seconds) bounds how long one statement, a wait for a lock or for a
+    pooled connection may take: PostgreSQL's ``statement_timeout`` (the server cancels the
+    statement), SQLite's busy timeout, the pool's checkout timeout and PostgreSQL's connect
+    timeout are all capped at it. None keeps the defaults (no statement timeout).
+    """
     if not isinstance(pool_size, int) or isinstance(pool_size, bool) or pool_size < 1:
         raise InvalidField("pool_size", "must be a positive integer")
+    if statement_timeout is not None and not (isinstance(statement_timeout, int | float) and statement_timeout > 0):
+        raise InvalidField("statement_timeout", "must be a positive number of seconds")
+    cap = float("inf") if statement_timeout is None else float(statement_timeout)
     parsed = normalise_url(url)
     common: dict[str, Any] = {
         "pool_size": pool_size,
         "max_overflow": pool_size,
-        "pool_timeout": _POOL_TIMEOUT_S,
+        "pool_timeout": min(_POOL_TIMEOUT_S, cap),
         # Keep values (IDCS, names) out of SQLAlchemy's exception texts and logs.
         "hide_parameters": True,
     }
@@ -145,17 +156,24 @@ def create_store_engine(url: str, *, pool_size: int = 10) -> Engine:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreUnavailable("open: cannot create the SQLite database folder") from exc
+        busy_ms = int(min(_SQLITE_BUSY_TIMEOUT_MS, cap * 1000))
         engine = create_engine(
             parsed,
-            connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
             **common,
         )
-        event.listen(engine, "connect", _sqlite_on_connect)
+
+        def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+            _sqlite_on_connect(dbapi_connection, record, busy_ms)
+
+        event.listen(engine, "connect", _on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
-        connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT_S
+        connect_args["connect_timeout"] = max(1, int(min(_PG_CONNECT_TIMEOUT_S, cap)))
+    if statement_timeout is not None and "options" not in parsed.query:
+        connect_args["options"] = f"-c statement_timeout={max(1, int(statement_timeout * 1000))}"
     if "application_name" not in parsed.query:
         connect_args["application_name"] = "hawiya"
     return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **common)

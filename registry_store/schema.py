@@ -18,9 +18,16 @@ household version, and can be rebuilt from the latest versions. Complaints are `
 row each, never updated) and `complaint_transitions` (one row per status change, the filing
 included); a complaint's status is its latest transition's.
 
+`auth_security` (schema version 3) holds, per keyed IDCS hash, the resident's authentication lock
+(locked or not, until when) and the freeze the brute-force limit sets (frozen_until). It is keyed
+by the hash, not the IDCS, and has no foreign key to `identities`: a lock can be set on any
+well-formed IDCS, so that locking answers the same whether the IDCS is registered or not. It is
+the register's copy of the security state and the only one: neither Redis nor a process keeps it.
+Failed attempts are not counted here: they are the audit rows themselves (see `security.py`).
+
 Version history: 1 persons and the audit trail; 2 adds the households and complaints tables and
-an index on person_versions for the exact look-up of a person by demographics
-(`bootstrap` migrates a version 1 database forward).
+an index on person_versions for the exact look-up of a person by demographics; 3 adds
+`auth_security` (`bootstrap` migrates older databases forward).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Dialect,
@@ -46,6 +54,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -66,6 +75,7 @@ from registry_store.social_model import (
 )
 
 __all__ = [
+    "AUDIT_FAILURES_INDEX",
     "AUDIT_FIELD_MAX_LENGTHS",
     "COMPLAINT_ACTOR_MAX_LENGTH",
     "COMPLAINT_REASON_MAX_LENGTH",
@@ -76,8 +86,10 @@ __all__ = [
     "PUBLIC_ID_LENGTH",
     "RSU_TABLES",
     "SCHEMA_VERSION",
+    "SECURITY_TABLES",
     "UtcDateTime",
     "auth_audit",
+    "auth_security",
     "complaint_transitions",
     "complaints",
     "household_active_members",
@@ -90,7 +102,7 @@ __all__ = [
     "schema_meta",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
 AUDIT_FIELD_MAX_LENGTHS = {
@@ -224,6 +236,35 @@ auth_audit = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "idcs_hash", "created_at"),
 )
+
+# Schema version 3: the failed authentications of an IDCS within the attempt window are counted
+# on every authentication (registry_store.security); this partial index holds only the failures,
+# so the count reads a few index entries and no table rows. The reason is the literal
+# security.FAILURE_REASON (a partial index serves only queries that name its predicate's value).
+AUDIT_FAILURES_INDEX = Index(
+    "ix_auth_audit_failures",
+    auth_audit.c.idcs_hash,
+    auth_audit.c.created_at,
+    sqlite_where=auth_audit.c.reason == literal_column("'DEMOGRAPHIC_MISMATCH'"),
+    postgresql_where=auth_audit.c.reason == literal_column("'DEMOGRAPHIC_MISMATCH'"),
+)
+
+# Schema version 3: the resident's lock and the brute-force freeze, one row per IDCS hash that
+# ever had either. The lock's state holds until lock_until (NULL: indefinitely), then flips: a
+# lock with an end unlocks itself, a temporary unlock (locked false, lock_until set) locks again.
+auth_security = Table(
+    "auth_security",
+    METADATA,
+    Column("idcs_hash", String(AUDIT_FIELD_MAX_LENGTHS["idcs_hash"]), primary_key=True),
+    Column("locked", Boolean(create_constraint=False), nullable=False),
+    Column("lock_until", UtcDateTime, nullable=True),
+    Column("lock_changed_at", UtcDateTime, nullable=True),
+    Column("lock_changed_by", String(AUDIT_FIELD_MAX_LENGTHS["caller_id"]), nullable=True),
+    Column("frozen_until", UtcDateTime, nullable=True),
+)
+
+# The tables schema version 3 added.
+SECURITY_TABLES = (auth_security,)
 
 
 # -- the social registry (RSU), schema version 2 ------------------------------------------------

@@ -46,7 +46,7 @@ from registry_store.schema import (
     person_versions,
 )
 
-__all__ = ["EnrolResult", "RegistryStore"]
+__all__ = ["EnrolResult", "RegistryStore", "audit_values", "checked_idcs_hash"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,13 @@ def _checked_positive(value: object, field: str) -> int:
     return value
 
 
+def checked_idcs_hash(value: object, field: str = "idcs_hash") -> str:
+    """A keyed IDCS hash as stored: 32 to 128 lowercase hex digits (never a raw IDCS)."""
+    if not isinstance(value, str) or _HASH_RE.fullmatch(value) is None:
+        raise InvalidField(field, "must be a keyed hash as 32 to 128 lowercase hex digits")
+    return value
+
+
 def audit_values(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An audit row checked for storage (see `RegistryStore.record_audit`)."""
     idcs_hash = entry.get("idcs_hash")
@@ -156,13 +163,21 @@ class RegistryStore:
         self._closed = False
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10, rng: random.Random | None = None) -> RegistryStore:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        pool_size: int = 10,
+        rng: random.Random | None = None,
+        statement_timeout: float | None = None,
+    ) -> RegistryStore:
         """Open the store at `url` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
         Creates the tables if absent and checks the schema version. `rng` seeds IDCS allocation
         and exists for tests only; the default draws from the operating system.
+        `statement_timeout` (seconds) bounds every statement and wait (see `create_store_engine`).
         """
-        engine = create_store_engine(url, pool_size=pool_size)
+        engine = create_store_engine(url, pool_size=pool_size, statement_timeout=statement_timeout)
         try:
             version = ensure_schema(engine)
         except BaseException:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import signal
 import threading
+import time
+import traceback
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from dedup.quality import assess_registers
 from hawiya.v1 import (
     authentication_pb2,
     authentication_pb2_grpc,
     registry_pb2,
     registry_pb2_grpc,
+    residents_pb2,
+    residents_pb2_grpc,
     social_registry_pb2,
     social_registry_pb2_grpc,
 )
@@ -27,6 +35,7 @@ from registry_store.cache import LocalProfileCache, NoCache, ProfileCache, Redis
 from registry_store.complaints import ComplaintStore
 from registry_store.households import HouseholdStore
 from registry_store.index_formula import IndexFormula
+from registry_store.security import AuthSecurity, SecurityPolicy
 from registry_store.store import RegistryStore
 from server.authentication import AuthenticationService
 from server.callers import CallerRegistry
@@ -34,11 +43,22 @@ from server.config import Config
 from server.enrolment import RegistryService
 from server.idhash import IdHasher, load_or_create_key
 from server.interceptors import HawiyaInterceptor
-from server.metrics import cache_observer, update_process_metrics
+from server.metrics import (
+    DATA_QUALITY_RUNS,
+    DATA_QUALITY_SECONDS,
+    cache_observer,
+    publish_quality,
+    update_process_metrics,
+)
 from server.profiles import ProfileSource
+from server.ratelimit import RateLimiter
+from server.residents import ResidentsService
+from server.residents_servicer import ResidentsServicer
 from server.servicers import AuthenticationServicer, RegistryServicer
 from server.social_registry import SocialRegistryService
 from server.social_registry_servicer import SocialRegistryServicer
+from server.store_health import watch_store
+from server.tls import server_credentials
 
 __all__ = ["SERVICE_NAMES", "RunningServer", "build_cache", "open_store", "serve_forever", "start_server"]
 
@@ -48,6 +68,7 @@ SERVICE_NAMES = (
     authentication_pb2.DESCRIPTOR.services_by_name["Authentication"].full_name,
     registry_pb2.DESCRIPTOR.services_by_name["Registry"].full_name,
     social_registry_pb2.DESCRIPTOR.services_by_name["SocialRegistry"].full_name,
+    residents_pb2.DESCRIPTOR.services_by_name["Residents"].full_name,
 )
 
 
@@ -76,7 +97,7 @@ class RunningServer:
 
 def open_store(config: Config) -> RegistryStore:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    return RegistryStore.from_url(config.effective_database_url)
+    return RegistryStore.from_url(config.effective_database_url, statement_timeout=config.max_deadline_seconds)
 
 
 def build_cache(config: Config) -> ProfileCache:
@@ -104,6 +125,60 @@ def _process_metrics_loop(stopped: threading.Event) -> None:
         update_process_metrics()
 
 
+def _quality_loop(store: RegistryStore, homes: HouseholdStore, config: Config, stopped: threading.Event) -> None:
+    """The RNP's and RSU's data-quality reports as gauges, now and every ``quality_interval`` seconds.
+
+    Off the request path (its own thread; the store is read in short batches) and never fatal:
+    a failed run is logged with the exception's type and frames, not its message (which could
+    quote data), and tried again at the next interval. Of several workers, only the one holding
+    the data folder's quality lock computes.
+    """
+    lock: int | None = None
+    while not stopped.is_set():
+        lock = lock if lock is not None else _quality_lock(config.data_dir)
+        if lock is not None:
+            started = time.monotonic()
+            try:
+                for report in assess_registers(store.iter_persons(), homes.iter_households()):
+                    publish_quality(report)
+                    log.info("data-quality report of the %s: %d records", report.dataset, report.records)
+            except Exception as exc:  # a report must never take the server down
+                if stopped.is_set():
+                    return  # the store closed under a run at shutdown
+                DATA_QUALITY_RUNS.labels("error").inc()
+                frames = "".join(traceback.format_tb(exc.__traceback__))
+                log.error(
+                    "data-quality run failed (%s); next try in %d s\n%s",
+                    type(exc).__name__,
+                    config.quality_interval,
+                    frames,
+                )
+            else:
+                DATA_QUALITY_RUNS.labels("ok").inc()
+                DATA_QUALITY_SECONDS.set(time.monotonic() - started)
+        if stopped.wait(config.quality_interval):
+            return
+
+
+def _quality_lock(data_dir: Path) -> int | None:
+    """An exclusive lock on DATA_DIR/quality.lock, held until the process ends; None if another holds it.
+
+    A lock file that cannot be opened at all gives -1: then every worker computes.
+    """
+    path = data_dir / "quality.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        log.warning("cannot open %s (%s): every worker computes the data-quality reports", path, exc.strerror)
+        return -1
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def start_server(
     config: Config, store: RegistryStore, callers: CallerRegistry, *, reuse_port: bool = False
 ) -> RunningServer:
@@ -111,12 +186,15 @@ def start_server(
     # First: a bad formula file stops the start before anything is opened.
     formula = IndexFormula.load(config.rsu_index_formula) if config.rsu_index_formula else IndexFormula.default()
     hasher = IdHasher(load_or_create_key(config.id_hash_key, config.data_dir))
+    credentials = server_credentials(config)
     cache = build_cache(config)
-    audit = AuditLog(store)
+    policy = SecurityPolicy(config.max_failed_attempts, config.attempt_window_seconds, config.freeze_seconds)
+    audit = AuditLog(store, security=policy)
     profiles = ProfileSource(store, cache)
+    limiter = RateLimiter(callers.callers)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="grpc"),
-        interceptors=[HawiyaInterceptor(callers)],
+        interceptors=[HawiyaInterceptor(callers, limiter, config.max_deadline_seconds)],
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             # Workers share the port; a lone server must own it, so a second one fails to start.
@@ -125,10 +203,14 @@ def start_server(
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     authentication_pb2_grpc.add_AuthenticationServicer_to_server(
-        AuthenticationServicer(AuthenticationService(profiles, audit, hasher)), server
+        AuthenticationServicer(AuthenticationService(profiles, audit, hasher), limiter), server
+    )
+    residents_pb2_grpc.add_ResidentsServicer_to_server(
+        ResidentsServicer(ResidentsService(AuthSecurity(store), hasher)), server
     )
     registry_pb2_grpc.add_RegistryServicer_to_server(RegistryServicer(RegistryService(store, profiles, hasher)), server)
-    social_registry = SocialRegistryService(store, HouseholdStore(store, formula), ComplaintStore(store))
+    homes = HouseholdStore(store, formula)
+    social_registry = SocialRegistryService(store, homes, ComplaintStore(store))
     social_registry_pb2_grpc.add_SocialRegistryServicer_to_server(SocialRegistryServicer(social_registry), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -140,7 +222,7 @@ def start_server(
     )
     address = _address(config.host, config.port)
     try:
-        port = server.add_insecure_port(address)
+        port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
     except RuntimeError as exc:
         audit.close()
         raise OSError(f"cannot listen on {address}: {exc}") from exc
@@ -151,6 +233,10 @@ def start_server(
     bound = _address(config.host, port)
     running = RunningServer(server, health_servicer, store, audit, cache, bound, port)
     threading.Thread(target=_process_metrics_loop, args=(running._stopped,), daemon=True).start()
+    watch_store(store, health_servicer, ("", *SERVICE_NAMES), running._stopped)
+    if config.quality_interval:
+        args = (store, homes, config, running._stopped)
+        threading.Thread(target=_quality_loop, args=args, daemon=True, name="quality").start()
     log.info("serving on %s", bound)
     return running
 

@@ -1,8 +1,18 @@
 """Authentication of a claimed identity: the registered person's match profile, the matcher's
-decision under the caller's rules, and one durable audit row per answer.
+decision under the caller's rules, the security gate, and one durable audit row per answer.
 
 An unknown IDCS, or a person who cannot be authenticated (deceased, merged), is compared as
 "nobody": every claimed attribute answers *not matched*, exactly as a complete mismatch does.
+A locked IDCS (the resident's lock) and a frozen one (too many failed attempts) are answered the
+same way. The answers are byte-identical (but for the transaction id), and take the same time:
+every path does the same work. An unknown IDCS is compared with a stand-in profile (`_STAND_IN`)
+and a locked or frozen one with its own, and only then are the results discarded; the lock,
+the freeze and the failure count are read, for every call alike, by the audit writer in the
+transaction that writes the call's audit row (registry_store.security), so no path makes a query
+the others do not.
+
+A caller whose policy has ``reveal_denial_reason`` is told REASON_CODE_LOCKED or
+REASON_CODE_ATTEMPTS_EXCEEDED instead of DEMOGRAPHIC_MISMATCH.
 """
 
 from __future__ import annotations
@@ -13,15 +23,17 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from matcher.authentication import MatchMode, MatchRule, decide
+from matcher.authentication import DateValue, Identity, MatchMode, MatchRule, NameValue, decide, prepare_profile
 from matcher.errors import MatcherError
 from registry_store.audit import AuditLog
 from registry_store.errors import StoreError
 from registry_store.idcs import validate_idcs
 from registry_store.model import Demographics
+from registry_store.security import FAILURE_REASON, FROZEN_REASON, LOCKED_REASON, Verdict
+from server.deadline import remaining
 from server.errors import ServerError
 from server.identity import identity_from_demographics
-from server.metrics import STORE_QUERY_SECONDS
+from server.metrics import AUTH_SECURITY_DENIALS, STORE_QUERY_SECONDS
 from server.profiles import ProfileSource
 
 __all__ = ["AttributeResult", "AuthOutcome", "AuthenticationService"]
@@ -31,7 +43,27 @@ log = logging.getLogger(__name__)
 _AUDIT_SECONDS = STORE_QUERY_SECONDS.labels("audit_commit")
 
 YES, NO = "YES", "NO"
-MATCHED, DEMOGRAPHIC_MISMATCH = "MATCHED", "DEMOGRAPHIC_MISMATCH"
+MATCHED, DEMOGRAPHIC_MISMATCH = "MATCHED", FAILURE_REASON
+LOCKED, ATTEMPTS_EXCEEDED = LOCKED_REASON, FROZEN_REASON
+
+# What an unknown IDCS is compared with, so that it costs what a registered one does. Every
+# attribute is filled (names in both scripts), so every claimed attribute is compared; the
+# result is always discarded.
+_STAND_IN = prepare_profile(
+    Identity(
+        first_name=NameValue("Abdelkader Mohammed", "عبد القادر محمد"),
+        last_name=NameValue("El Ouazzani Touhami", "الوزاني التهامي"),
+        father_first_name=NameValue("Abderrahmane", "عبد الرحمن"),
+        mother_first_name=NameValue("Fatima Zahra", "فاطمة الزهراء"),
+        sex="M",
+        birth_date=DateValue(1961, 7, 14, "full"),
+        birth_place_code="P000",
+        cin="ZZ999999",
+        phone="0600000000",
+        commune_code="C000",
+        address="stand-in",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +92,17 @@ class AuthenticationService:
     def _answer(
         self, caller_id: str, idcs: str, claimed: Demographics, rules: Mapping[str, MatchRule]
     ) -> tuple[AuthOutcome, dict[str, str]]:
-        """The decision and its audit row (not yet written)."""
+        """The matcher's answer and its audit row (not yet through the gate, not yet written)."""
         idcs = validate_idcs(idcs, field="idcs")
         id_hash = self._hash_idcs(idcs)
-        decision = decide(identity_from_demographics(claimed), self._profiles.get(idcs, id_hash), rules)
+        profile = self._profiles.get(idcs, id_hash)
+        decision = decide(identity_from_demographics(claimed), profile or _STAND_IN, rules)
+        known = profile is not None
+        accepted = decision.accepted and known
         outcome = AuthOutcome(
-            decision=YES if decision.accepted else NO,
-            reason=MATCHED if decision.accepted else DEMOGRAPHIC_MISMATCH,
-            matches=tuple(AttributeResult(m.attribute, m.matched, m.mode) for m in decision.matches),
+            decision=YES if accepted else NO,
+            reason=MATCHED if accepted else DEMOGRAPHIC_MISMATCH,
+            matches=tuple(AttributeResult(m.attribute, m.matched and known, m.mode) for m in decision.matches),
             transaction_id=uuid.uuid4().hex,
         )
         row = {
@@ -77,25 +112,50 @@ class AuthenticationService:
             "decision": outcome.decision,
             "reason": outcome.reason,
         }
+        return outcome, row
+
+    @staticmethod
+    def _final(
+        outcome: AuthOutcome, verdict: Verdict, reveal_reason: bool, caller_id: str, id_hash: str
+    ) -> AuthOutcome:
+        """The answer after the gate: a locked or frozen IDCS is answered as a complete mismatch."""
+        if verdict.reason in (LOCKED, ATTEMPTS_EXCEEDED):
+            AUTH_SECURITY_DENIALS.labels(verdict.reason).inc()
+            outcome = AuthOutcome(
+                decision=NO,
+                reason=verdict.reason if reveal_reason else DEMOGRAPHIC_MISMATCH,
+                matches=tuple(AttributeResult(m.attribute, False, m.mode) for m in outcome.matches),
+                transaction_id=outcome.transaction_id,
+            )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "authenticate txn=%s caller=%s id=%s… attributes=%d decision=%s",
                 outcome.transaction_id, caller_id, id_hash[:12], len(outcome.matches), outcome.decision,
             )  # fmt: skip
-        return outcome, row
+        return outcome
 
     def authenticate(
-        self, caller_id: str, idcs: str, claimed: Demographics, rules: Mapping[str, MatchRule]
+        self,
+        caller_id: str,
+        idcs: str,
+        claimed: Demographics,
+        rules: Mapping[str, MatchRule],
+        *,
+        reveal_reason: bool = False,
     ) -> AuthOutcome:
         """One answer, returned only once its audit row is durable."""
         outcome, row = self._answer(caller_id, idcs, claimed, rules)
         begin = time.perf_counter()
-        self._audit.record(**row)
+        (verdict,) = self._audit.record_many([row], timeout=remaining())
         _AUDIT_SECONDS.observe(time.perf_counter() - begin)
-        return outcome
+        return self._final(outcome, verdict, reveal_reason, caller_id, row["idcs_hash"])
 
     def authenticate_many(
-        self, caller_id: str, items: Sequence[tuple[str, Demographics, Mapping[str, MatchRule]]]
+        self,
+        caller_id: str,
+        items: Sequence[tuple[str, Demographics, Mapping[str, MatchRule]]],
+        *,
+        reveal_reason: bool = False,
     ) -> list[AuthOutcome | Exception]:
         """Several answers with their audit rows committed together (all or none).
 
@@ -115,8 +175,15 @@ class AuthenticationService:
         if rows:
             try:
                 begin = time.perf_counter()
-                self._audit.record_many(rows)
+                verdicts = iter(self._audit.record_many(rows, timeout=remaining()))
                 _AUDIT_SECONDS.observe(time.perf_counter() - begin)
             except StoreError as exc:
                 return [r if isinstance(r, Exception) else exc for r in results]
+            rows_left = iter(rows)
+            results = [
+                r
+                if isinstance(r, Exception)
+                else self._final(r, next(verdicts), reveal_reason, caller_id, next(rows_left)["idcs_hash"])
+                for r in results
+            ]
         return results

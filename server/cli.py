@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from server.client import add_client_commands
 from server.config import describe_settings
 
 if TYPE_CHECKING:
+    from dedup import QualityReport
     from server.callers import CallerRegistry
     from server.config import Config
 
@@ -78,7 +80,7 @@ def _serve(ns: argparse.Namespace) -> int:
 
     try:
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        store = RegistryStore.from_url(config.effective_database_url)
+        store = RegistryStore.from_url(config.effective_database_url, statement_timeout=config.max_deadline_seconds)
         try:
             demo = prepare_demo(config, store, ns.demo_size) if ns.demo else None
             callers_file = config.effective_callers_file
@@ -183,7 +185,14 @@ def _callers(ns: argparse.Namespace) -> int:
     try:
         path = ns.file or load_config().effective_callers_file
         if ns.callers_command == "add":
-            key = add_caller(path, ns.id, ns.allow)
+            key = add_caller(
+                path,
+                ns.id,
+                ns.allow,
+                readable_attributes=ns.read,
+                rate_limit_per_second=ns.rate_limit,
+                tls_subject=ns.tls_subject,
+            )
             print(f"caller {ns.id} added to {path}")
             print(f"API key (shown once, only its hash is stored): {key}")
         else:
@@ -194,6 +203,47 @@ def _callers(ns: argparse.Namespace) -> int:
         print(f"hawiya callers: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _quality(ns: argparse.Namespace) -> int:
+    """Data-quality report of a file or a register: a table on stdout, JSON and HTML in --out."""
+    from dedup import QualityError, assess, format_table, read_table, write_report
+    from dedup.quality import parse_column_map
+    from registry_store.errors import StoreError
+    from server.errors import ServerError
+
+    try:
+        if ns.file is not None:
+            table = read_table(ns.file, parse_column_map(ns.column_map))
+            report = assess(table, dataset="file", source=ns.file.name, as_of=ns.as_of)
+        else:
+            report = _register_report(ns)
+        print(format_table(report))
+        if ns.out is not None:
+            json_path, html_path = write_report(report, ns.out)
+            print(f"wrote {json_path} and {html_path}")
+    except (QualityError, ServerError, StoreError) as exc:
+        print(f"hawiya quality: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _register_report(ns: argparse.Namespace) -> QualityReport:
+    from dedup.quality import assess_registers
+    from registry_store.households import HouseholdStore
+    from registry_store.store import RegistryStore
+    from server.config import load_config
+    from server.errors import ConfigError
+
+    config = load_config(overrides={"database_url": ns.database_url, "data_dir": ns.data_dir})
+    if not config.database_url and not config.sqlite_path.is_file():
+        raise ConfigError("HAWIYA_DATA_DIR", f"no register at {config.sqlite_path} (or set HAWIYA_DATABASE_URL)")
+    store = RegistryStore.from_url(config.effective_database_url)
+    try:
+        households = HouseholdStore(store).iter_households() if ns.rsu else None
+        return assess_registers(store.iter_persons(), households, include_rnp=ns.rnp, as_of=ns.as_of)[0]
+    finally:
+        store.close()
 
 
 def _positive_int(text: str) -> int:
@@ -221,6 +271,13 @@ def _rate(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
     return value
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _port(text: str) -> int:
@@ -289,10 +346,44 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RPC",
         help="an RPC it may call, e.g. Authentication/Authenticate or Registry/* (repeatable)",
     )
+    add.add_argument(
+        "--read",
+        action="append",
+        default=[],
+        metavar="ATTRIBUTE",
+        help="a person attribute GetPerson shows it, e.g. first_name, or * for all (repeatable; default none)",
+    )
+    add.add_argument("--rate-limit", type=float, default=0.0, metavar="PER_SECOND", help="calls per second (0: none)")
+    add.add_argument("--tls-subject", default="", help='its client certificate\'s subject, e.g. "CN=cnss-amo,O=CNSS"')
     add.add_argument("--file", type=Path, help="callers file (default: HAWIYA_CALLERS_FILE or DATA_DIR/callers.toml)")
     lst = callers_commands.add_parser("list", help="list callers and what they may call")
     lst.add_argument("--file", type=Path, help="callers file")
     callers.set_defaults(handler=_callers)
+
+    quality = commands.add_parser(
+        "quality",
+        help="data-quality report of the RNP, the RSU or a CSV/Parquet file",
+        description="Completeness, validity, consistency and suspected duplicates, per field: printed as a "
+        "table, and with --out written as quality.json and a self-contained quality.html with charts.",
+    )
+    source = quality.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, help="a CSV (UTF-8, with a header) or Parquet file of persons or members")
+    source.add_argument("--rnp", action="store_true", help="the RNP's persons in the register")
+    source.add_argument("--rsu", action="store_true", help="the RSU's household members in the register")
+    quality.add_argument(
+        "--column-map",
+        action="append",
+        default=[],
+        metavar="FILE_COLUMN=FIELD",
+        help="read a column of the file as a field of the report, e.g. prenom=first_name_latin (repeatable)",
+    )
+    quality.add_argument("--database-url", help="the register (HAWIYA_DATABASE_URL; default the SQLite file)")
+    quality.add_argument("--data-dir", type=Path, help="data folder of the SQLite register (HAWIYA_DATA_DIR)")
+    quality.add_argument("--out", type=Path, help="folder to write quality.json and quality.html into")
+    quality.add_argument(
+        "--as-of", type=_day, help="judge future dates and ages at this day, YYYY-MM-DD (default today)"
+    )
+    quality.set_defaults(handler=_quality)
 
     add_client_commands(commands)
     return parser

@@ -37,6 +37,22 @@ class Config:
     max_message_bytes: int = 1 << 20
     grace_seconds: float = 10.0
     log_level: str = "INFO"
+    # Security and robustness (issue 6).
+    max_deadline_seconds: float = 30.0
+    max_failed_attempts: int = 10
+    attempt_window_seconds: float = 3600.0
+    freeze_seconds: float = 1800.0
+    tls_cert: Path | None = None  # None: plaintext (put TLS in front, or set cert and key)
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # set: clients must present a certificate it signed (mTLS)
+    quality_interval: int = 3600  # seconds between data-quality reports; 0 = none
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            missing = "HAWIYA_TLS_KEY" if self.tls_key is None else "HAWIYA_TLS_CERT"
+            raise ConfigError(missing, "HAWIYA_TLS_CERT and HAWIYA_TLS_KEY are set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ConfigError("HAWIYA_TLS_CLIENT_CA", "needs HAWIYA_TLS_CERT and HAWIYA_TLS_KEY")
 
     @property
     def sqlite_path(self) -> Path:
@@ -71,6 +87,13 @@ def _positive_int(variable: str, raw: str) -> int:
     value = _int(variable, raw)
     if value < 1:
         raise ConfigError(variable, f"must be at least 1, got {raw!r}")
+    return value
+
+
+def _non_negative_int(variable: str, raw: str) -> int:
+    value = _int(variable, raw)
+    if value < 0:
+        raise ConfigError(variable, f"must be 0 or more, got {raw!r}")
     return value
 
 
@@ -151,6 +174,27 @@ _SETTINGS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "max_message_bytes": (_positive_int, "largest request accepted, in bytes"),
     "grace_seconds": (_positive_float, "how long in-flight calls may finish after SIGTERM"),
     "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
+    "max_deadline_seconds": (
+        _positive_float,
+        "longest a call may take, whatever deadline the caller sets (or none): then DEADLINE_EXCEEDED;"
+        " also PostgreSQL's statement_timeout",
+    ),
+    "max_failed_attempts": (
+        _positive_int,
+        "failed authentications of one IDCS (from all callers) within the window that freeze it",
+    ),
+    "attempt_window_seconds": (_positive_float, "the window over which failed authentications are counted"),
+    "freeze_seconds": (_positive_float, "how long authentication of an IDCS stays frozen after too many failures"),
+    "tls_cert": (_path, "PEM certificate chain of the gRPC port; with TLS_KEY the port speaks TLS"),
+    "tls_key": (_path, "PEM private key of TLS_CERT"),
+    "tls_client_ca": (
+        _path,
+        "PEM CA bundle: clients must present a certificate it signed (mutual TLS), mapped to callers by tls_subject",
+    ),
+    "quality_interval": (
+        _non_negative_int,
+        "seconds between data-quality reports of the RNP and RSU, exported as gauges (0 = off)",
+    ),
 }
 
 

@@ -58,7 +58,13 @@ def _demo_key(config: Config) -> str:
     if key_path.exists():
         return key_path.read_text(encoding="ascii").strip()
     key = add_caller(
-        config.effective_callers_file, DEMO_CALLER, ["Authentication/*", "Registry/*"], ["EXACT", "PHONETIC", "FUZZY"]
+        config.effective_callers_file,
+        DEMO_CALLER,
+        ["Authentication/*", "Registry/*", "Residents/*"],
+        ["EXACT", "PHONETIC", "FUZZY"],
+        # The demo shows everything; a real programme's policy reads nothing it does not need.
+        readable_attributes=["*"],
+        reveal_unknown_idcs=True,
     )
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as out:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from registry_store.errors import PersonNotFound
 from registry_store.idcs import validate_idcs
 from registry_store.model import Demographics, Person, PersonStatus
 from registry_store.store import RegistryStore
@@ -79,7 +80,7 @@ class RegistryService:
             if merged_into == idcs:
                 raise InvalidField("merged_into", "must be another person's IDCS")
             if self._store.find_person(merged_into) is None:
-                raise InvalidField("merged_into", "no person has this IDCS")
+                raise PersonNotFound("merged_into")
         elif merged_into:
             raise InvalidField("merged_into", "may only be set with status MERGED")
         person = self._store.update_person(

@@ -34,3 +34,15 @@ class PermissionDenied(ServerError):
 
 class CallersFileError(ServerError):
     """The callers file cannot be read or is malformed; the message names the path and entry."""
+
+
+class RateLimited(ServerError):
+    """The caller has used up its rate limit; ``retry_after`` is when it may try again (seconds)."""
+
+    def __init__(self, caller_id: str, retry_after: float) -> None:
+        super().__init__(f"caller {caller_id} is over its rate limit: retry in {retry_after:.3f} s")
+        self.retry_after = retry_after
+
+
+class DeadlineExceeded(ServerError):
+    """The call ran out of time: the caller's deadline, or the server's cap on every call."""

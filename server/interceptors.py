@@ -1,15 +1,20 @@
-"""The interceptor every hawiya call passes through: caller, request id, metrics, errors.
+"""The interceptor every hawiya call passes through: caller, request id, limits, metrics, errors.
 
-In order: a request id is set for the log lines; the caller is identified by its API key
-(UNAUTHENTICATED) and checked against the RPCs it may call (PERMISSION_DENIED) before the
-request is looked at; the handler runs; any exception it raises becomes a status through
-:mod:`server.status`. Health checking and reflection are left alone (no key needed).
+In order: a request id is set for the log lines, and the call's deadline (the caller's, capped
+at HAWIYA_MAX_DEADLINE_SECONDS; see :mod:`server.deadline`); the caller is identified by its API
+key or its client certificate (UNAUTHENTICATED) and checked against the RPCs it may call
+(PERMISSION_DENIED) and its rate limit (RESOURCE_EXHAUSTED) before the request is looked at; the
+handler runs; any exception it raises becomes a status through :mod:`server.status`, after two
+policy rules: an error that would tell a caller an IDCS is not registered becomes that caller's
+PERMISSION_DENIED unless its policy allows it to know, and an answer ready only after the
+deadline becomes DEADLINE_EXCEEDED. Health checking and reflection are left alone (no key needed).
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,10 +22,14 @@ from typing import Any
 
 import grpc
 
-from server.callers import Caller, CallerRegistry
+from registry_store.errors import StoreUnavailable
+from server.callers import Caller, CallerRegistry, existence_denied
+from server.deadline import DEADLINE
+from server.errors import DeadlineExceeded, Unauthenticated
 from server.logs import REQUEST_ID
 from server.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, WORKER_CALLS
-from server.status import status_for
+from server.ratelimit import RateLimiter
+from server.status import EXISTENCE_ERRORS, status_for
 
 __all__ = ["CURRENT_CALLER", "HawiyaInterceptor"]
 
@@ -33,8 +42,15 @@ _PACKAGE = "/hawiya.v1."
 class HawiyaInterceptor(grpc.ServerInterceptor):
     """Wraps each hawiya unary method once; the wrapped handler is reused for every call."""
 
-    def __init__(self, callers: CallerRegistry) -> None:
+    def __init__(
+        self,
+        callers: CallerRegistry,
+        limiter: RateLimiter | None = None,
+        max_deadline_seconds: float = math.inf,
+    ) -> None:
         self._callers = callers
+        self._limiter = limiter or RateLimiter(())
+        self._cap = max_deadline_seconds
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(
@@ -60,7 +76,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
         return wrapped
 
     def _caller(self, context: grpc.ServicerContext, rpc: str) -> Caller:
-        """The caller presenting the call's API key, if it may make this call."""
+        """The caller presenting the call's API key (else its client certificate), if it may make this call."""
         key = None
         for name, value in context.invocation_metadata():
             if name == "x-api-key":
@@ -68,33 +84,72 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
                 break
             if name == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
                 key = value[7:]
-        caller = self._callers.authenticate(key if isinstance(key, str) else None)
+        caller = None
+        if key is None:
+            caller = self._certificate_caller(context)
+        if caller is None:
+            caller = self._callers.authenticate(key if isinstance(key, str) else None)
         self._callers.authorise(caller, rpc)
         return caller
+
+    def _certificate_caller(self, context: grpc.ServicerContext) -> Caller | None:
+        """The caller mapped to the verified client certificate, on a mutual-TLS connection."""
+        auth = context.auth_context()
+        subjects = auth.get("x509_subject") or []
+        if not subjects:
+            return None
+        subject = subjects[0].decode("utf-8", "replace") if isinstance(subjects[0], bytes) else str(subjects[0])
+        caller = self._callers.by_certificate(subject)
+        if caller is None:
+            raise Unauthenticated("the client certificate is not a caller's")
+        return caller
+
+    def _deadline(self, context: grpc.ServicerContext) -> float:
+        """The monotonic instant the current call (or streamed message) must be answered by."""
+        return time.monotonic() + min(self._cap, context.time_remaining())
+
+    @staticmethod
+    def _visible(exc: Exception, caller: Caller | None, rpc: str) -> Exception:
+        """The error the caller is told of, under its policy and the deadline."""
+        if caller is not None and not caller.reveal_unknown_idcs and isinstance(exc, EXISTENCE_ERRORS):
+            return existence_denied(caller, rpc)
+        if isinstance(exc, StoreUnavailable) and time.monotonic() >= DEADLINE.get():
+            return DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
+        return exc
 
     def _wrap_unary(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         short, metrics = _method_metrics(method, "unary")
         started, seconds, handled = metrics
         behaviour = handler.unary_unary
         identify = self._caller
+        admit = self._limiter.admit
+        deadline = self._deadline
+        visible = self._visible
 
         def serve(request: Any, context: grpc.ServicerContext) -> Any:
             begin = time.perf_counter()
             started.inc()
             WORKER_CALLS.inc()
             request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
+            deadline_token = DEADLINE.set(deadline(context))
             failure: grpc.Status | None = None
+            caller = None
             try:
-                caller_token = CURRENT_CALLER.set(identify(context, short))
+                caller = identify(context, short)
+                admit(caller)
+                caller_token = CURRENT_CALLER.set(caller)
                 try:
                     response = behaviour(request, context)
                 finally:
                     CURRENT_CALLER.reset(caller_token)
+                if time.monotonic() >= DEADLINE.get():
+                    raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
             except Exception as exc:
-                failure, unexpected = status_for(exc)
+                failure, unexpected = status_for(visible(exc, caller, short))
                 if unexpected:
                     log.exception("unexpected error in %s", short)
             finally:
+                DEADLINE.reset(deadline_token)
                 REQUEST_ID.reset(request_token)
                 seconds.observe(time.perf_counter() - begin)
             if failure is not None:
@@ -114,21 +169,37 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
         started, seconds, handled = metrics
         behaviour = handler.stream_stream
         identify = self._caller
+        deadline = self._deadline
+        visible = self._visible
 
         def serve(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
             begin = time.perf_counter()
             started.inc()
             WORKER_CALLS.inc()
             request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
+            deadline_token = DEADLINE.set(deadline(context))
+
+            def messages() -> Iterator[Any]:
+                # A stream may last as long as the caller keeps it (re-verifying a whole list);
+                # the cap bounds the answer to each message instead.
+                for message in request_iterator:
+                    DEADLINE.set(deadline(context))
+                    yield message
+
             failure: grpc.Status | None = None
+            caller = None
             try:
-                caller_token = CURRENT_CALLER.set(identify(context, short))
+                caller = identify(context, short)
+                caller_token = CURRENT_CALLER.set(caller)
                 try:
-                    yield from behaviour(request_iterator, context)
+                    for response in behaviour(messages(), context):
+                        if time.monotonic() >= DEADLINE.get():
+                            raise DeadlineExceeded("the answer took longer than the deadline (or the server's cap)")
+                        yield response
                 finally:
                     CURRENT_CALLER.reset(caller_token)
             except Exception as exc:
-                failure, unexpected = status_for(exc)
+                failure, unexpected = status_for(visible(exc, caller, short))
                 if unexpected:
                     log.exception("unexpected error in %s", short)
             except GeneratorExit:  # gRPC closes the stream: the client cancelled or the deadline passed
@@ -136,6 +207,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
                 handled[code].inc()
                 raise
             finally:
+                DEADLINE.reset(deadline_token)
                 REQUEST_ID.reset(request_token)
                 seconds.observe(time.perf_counter() - begin)
             if failure is not None:

@@ -12,21 +12,32 @@ import resource
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from dedup.quality import QualityReport, check_names
+
 __all__ = [
     "AUTH_DECISIONS",
+    "AUTH_SECURITY_DENIALS",
     "CACHE_BREAKER_OPEN",
     "CACHE_EVENTS",
     "COMPLAINTS_CLOSED",
     "COMPLAINTS_OPENED",
     "COMPLAINT_RESOLUTION_SECONDS",
+    "DATA_QUALITY_RATIO",
+    "DATA_QUALITY_RECORDS",
+    "DATA_QUALITY_RUNS",
+    "DATA_QUALITY_SECONDS",
+    "DATA_QUALITY_TIMESTAMP",
     "GRPC_HANDLED",
     "GRPC_HANDLING_SECONDS",
     "GRPC_STARTED",
     "PROCESS_CPU_SECONDS",
     "PROCESS_RSS_BYTES",
+    "RATE_LIMITED",
     "STORE_QUERY_SECONDS",
+    "STORE_UP",
     "WORKER_CALLS",
     "cache_observer",
+    "publish_quality",
     "update_process_metrics",
 ]
 
@@ -104,6 +115,40 @@ COMPLAINT_RESOLUTION_SECONDS = Histogram(
 )
 
 
+# Data quality: one background thread of one worker computes the reports (server.app), so the
+# gauges keep the most recent value written by any process. Labels: dataset is rnp or rsu,
+# field and check come from the report's fixed vocabulary (dedup.quality.checks), never the data.
+DATA_QUALITY_RATIO = Gauge(
+    "hawiya_data_quality_ratio",
+    "Share of the checked records (or households) failing a data-quality check; NaN when none was checked.",
+    ["dataset", "field", "check"],
+    multiprocess_mode="mostrecent",
+)
+DATA_QUALITY_RECORDS = Gauge(
+    "hawiya_data_quality_records",
+    "Records assessed by the last data-quality report of the dataset.",
+    ["dataset"],
+    multiprocess_mode="mostrecent",
+)
+DATA_QUALITY_TIMESTAMP = Gauge(
+    "hawiya_data_quality_last_success_timestamp_seconds",
+    "When the last data-quality report of the dataset was computed (Unix time).",
+    ["dataset"],
+    multiprocess_mode="mostrecent",
+)
+DATA_QUALITY_SECONDS = Gauge(
+    "hawiya_data_quality_duration_seconds",
+    "How long the last data-quality run took (reading the registers and every check).",
+    multiprocess_mode="mostrecent",
+)
+DATA_QUALITY_RUNS = Counter(
+    "hawiya_data_quality_runs",
+    "Data-quality runs, by outcome (ok or error).",
+    ["outcome"],
+)
+_QUALITY_LABELS = check_names()
+
+
 def cache_observer(event: str) -> None:
     """The cache's observer: counts events and follows the breaker's state."""
     if event == "open":
@@ -118,3 +163,37 @@ def update_process_metrics() -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     PROCESS_CPU_SECONDS.set(usage.ru_utime + usage.ru_stime)
     PROCESS_RSS_BYTES.set(usage.ru_maxrss * 1024)
+
+
+def publish_quality(report: QualityReport) -> None:
+    """Set the data-quality gauges of ``report``'s dataset (rnp or rsu)."""
+    if report.dataset not in ("rnp", "rsu"):
+        raise ValueError("only the registers' reports are exported")
+    for result in report.results:
+        if (result.field, result.check) in _QUALITY_LABELS:  # always true: the label set is closed
+            rate = result.rate
+            DATA_QUALITY_RATIO.labels(report.dataset, result.field, result.check).set(
+                float("nan") if rate is None else rate
+            )
+    DATA_QUALITY_RECORDS.labels(report.dataset).set(report.records)
+    DATA_QUALITY_TIMESTAMP.labels(report.dataset).set(report.generated_at.timestamp())
+
+
+# -- security and robustness (issue 6) ---------------------------------------------------------
+
+AUTH_SECURITY_DENIALS = Counter(
+    "hawiya_auth_security_denials",
+    "Authentications answered no because the IDCS is locked (AUTH_LOCKED) or frozen after too many"
+    " failures (ATTEMPTS_EXCEEDED), whatever the caller was told.",
+    ["reason"],
+)
+RATE_LIMITED = Counter(
+    "hawiya_rate_limited",
+    "Calls refused with RESOURCE_EXHAUSTED because their caller was over its rate limit, by caller id.",
+    ["caller"],
+)
+STORE_UP = Gauge(
+    "hawiya_store_up",
+    "1 while the register answers the health probe (health SERVING), 0 while it does not.",
+    multiprocess_mode="min",
+)

@@ -24,10 +24,12 @@ from server.convert import (
     person_to_proto,
     status_from_proto,
 )
+from server.deadline import remaining
 from server.enrolment import ENROLLED, RegistryService
 from server.errors import InvalidField
 from server.interceptors import CURRENT_CALLER
 from server.metrics import AUTH_DECISIONS
+from server.ratelimit import RateLimiter
 from server.status import status_for
 
 __all__ = ["AuthenticationServicer", "RegistryServicer"]
@@ -53,6 +55,8 @@ _DECISION = {"YES": authentication_pb2.DECISION_YES, "NO": authentication_pb2.DE
 _REASON = {
     "MATCHED": authentication_pb2.REASON_CODE_MATCHED,
     "DEMOGRAPHIC_MISMATCH": authentication_pb2.REASON_CODE_DEMOGRAPHIC_MISMATCH,
+    "AUTH_LOCKED": authentication_pb2.REASON_CODE_LOCKED,
+    "ATTEMPTS_EXCEEDED": authentication_pb2.REASON_CODE_ATTEMPTS_EXCEEDED,
 }
 _MODE_OUT = {
     MatchMode.EXACT: authentication_pb2.MATCH_MODE_EXACT,
@@ -95,15 +99,19 @@ def rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) ->
 
 
 class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
-    def __init__(self, service: AuthenticationService) -> None:
+    def __init__(self, service: AuthenticationService, limiter: RateLimiter | None = None) -> None:
         self._service = service
+        self._limiter = limiter or RateLimiter(())
 
     def Authenticate(  # noqa: N802 - gRPC method name
         self, request: authentication_pb2.AuthenticateRequest, context: grpc.ServicerContext
     ) -> authentication_pb2.AuthenticateResponse:
         caller = CURRENT_CALLER.get()
         idcs, claimed, rules = _authentication_request(request, caller)
-        return _answer(self._service.authenticate(caller.caller_id, idcs, claimed, rules))
+        outcome = self._service.authenticate(
+            caller.caller_id, idcs, claimed, rules, reveal_reason=caller.reveal_denial_reason
+        )
+        return _answer(outcome)
 
     def AuthenticateStream(  # noqa: N802
         self,
@@ -114,6 +122,7 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         for chunk in request_iterator:
             if not 1 <= len(chunk.items) <= MAX_CHUNK_ITEMS:
                 raise InvalidField("items", f"a chunk holds 1 to {MAX_CHUNK_ITEMS} items")
+            self._limiter.acquire(caller, len(chunk.items), remaining())
             answers: list[authentication_pb2.AuthenticateItemResult | None] = []
             requests = []
             for item in chunk.items:
@@ -126,7 +135,9 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
                     answers.append(None)
                 except Exception as exc:  # every error of one item stays with that item
                     answers.append(_item_error(item.item_id, exc))
-            results = iter(self._service.authenticate_many(caller.caller_id, requests))
+            results = iter(
+                self._service.authenticate_many(caller.caller_id, requests, reveal_reason=caller.reveal_denial_reason)
+            )
             response = authentication_pb2.AuthenticateStreamResponse()
             for item, answer in zip(chunk.items, answers, strict=True):
                 if answer is None:
@@ -190,13 +201,17 @@ class RegistryServicer(registry_pb2_grpc.RegistryServicer):
     ) -> registry_pb2.EnrolResponse:
         demographics = demographics_from_proto(request.demographics)
         result = self._service.enrol(request.idempotency_key, demographics)
-        return registry_pb2.EnrolResponse(outcome=_OUTCOME[result.outcome], person=person_to_proto(result.person))
+        readable = CURRENT_CALLER.get().readable_attributes
+        return registry_pb2.EnrolResponse(
+            outcome=_OUTCOME[result.outcome], person=person_to_proto(result.person, readable)
+        )
 
     def GetPerson(  # noqa: N802
         self, request: registry_pb2.GetPersonRequest, context: grpc.ServicerContext
     ) -> registry_pb2.GetPersonResponse:
         person, versions = self._service.get(request.idcs, request.version)
-        return registry_pb2.GetPersonResponse(person=person_to_proto(person), versions=versions)
+        readable = CURRENT_CALLER.get().readable_attributes
+        return registry_pb2.GetPersonResponse(person=person_to_proto(person, readable), versions=versions)
 
     def UpdatePerson(  # noqa: N802
         self, request: registry_pb2.UpdatePersonRequest, context: grpc.ServicerContext
@@ -210,4 +225,5 @@ class RegistryServicer(registry_pb2_grpc.RegistryServicer):
             merged_into=request.merged_into,
             expected_version=request.expected_version,
         )
-        return registry_pb2.UpdatePersonResponse(person=person_to_proto(person))
+        readable = CURRENT_CALLER.get().readable_attributes
+        return registry_pb2.UpdatePersonResponse(person=person_to_proto(person, readable))

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from dedup import errors as dedup_errors
 from dedup.errors import DedupError
+from indexer import errors as indexer_errors
 from indexer.errors import IndexerError
 from matcher import errors as matcher_errors
 from matcher.errors import MatcherError
@@ -21,7 +23,7 @@ from registry_store import errors as store_errors
 from server import errors as server_errors
 from synthetic.errors import SyntheticError
 
-__all__ = ["STATUS_TABLE", "status_for"]
+__all__ = ["EXISTENCE_ERRORS", "STATUS_TABLE", "status_for"]
 
 ERROR_DOMAIN = "hawiya.ma"
 
@@ -30,6 +32,8 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (server_errors.InvalidField, grpc.StatusCode.INVALID_ARGUMENT),
     (server_errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (server_errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (server_errors.RateLimited, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (server_errors.DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (store_errors.InvalidIdcs, grpc.StatusCode.INVALID_ARGUMENT),
     (store_errors.UnknownMember, grpc.StatusCode.INVALID_ARGUMENT),
     (store_errors.AmbiguousMember, grpc.StatusCode.INVALID_ARGUMENT),
@@ -59,13 +63,31 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (matcher_errors.ModelError, grpc.StatusCode.INTERNAL),
     (matcher_errors.TrainingError, grpc.StatusCode.INTERNAL),
     (MatcherError, grpc.StatusCode.INTERNAL),
+    # The indexer serves batch jobs and the server's own index: its errors are ours, not a caller's.
+    (indexer_errors.BlockingRuleError, grpc.StatusCode.INTERNAL),
+    (indexer_errors.CandidateSettingsError, grpc.StatusCode.INTERNAL),
+    (indexer_errors.IndexFileError, grpc.StatusCode.INTERNAL),
+    (indexer_errors.IndexStateError, grpc.StatusCode.INTERNAL),
+    (indexer_errors.RecordsError, grpc.StatusCode.INTERNAL),
+    (indexer_errors.VectorShapeError, grpc.StatusCode.INTERNAL),
     (IndexerError, grpc.StatusCode.INTERNAL),
+    # The data-quality report runs in `hawiya quality` and a background thread, never in a call.
+    (dedup_errors.QualityFileError, grpc.StatusCode.INTERNAL),
+    (dedup_errors.UnknownColumn, grpc.StatusCode.INTERNAL),
+    (dedup_errors.ReportFormatError, grpc.StatusCode.INTERNAL),
+    (dedup_errors.QualityError, grpc.StatusCode.INTERNAL),
     (DedupError, grpc.StatusCode.INTERNAL),
     (SyntheticError, grpc.StatusCode.INTERNAL),
     (server_errors.ServerError, grpc.StatusCode.INTERNAL),
 )
 
+# Errors that tell whether an IDCS is registered: a caller whose policy does not allow it to
+# learn that gets, instead, the PERMISSION_DENIED of an RPC it may not call (see server.callers).
+EXISTENCE_ERRORS: tuple[type[BaseException], ...] = (store_errors.PersonNotFound, store_errors.UnknownMember)
+
 _REASONS = {
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "RATE_LIMITED",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "DEADLINE_EXCEEDED",
     grpc.StatusCode.INVALID_ARGUMENT: "INVALID_ARGUMENT",
     grpc.StatusCode.UNAUTHENTICATED: "UNAUTHENTICATED",
     grpc.StatusCode.PERMISSION_DENIED: "PERMISSION_DENIED",
@@ -81,7 +103,11 @@ def _violation_type(kind: type[BaseException]) -> str:
 
 
 def _status(
-    code: grpc.StatusCode, message: str, field: str | None, kind: type[BaseException] | None = None
+    code: grpc.StatusCode,
+    message: str,
+    field: str | None,
+    kind: type[BaseException] | None = None,
+    exc: BaseException | None = None,
 ) -> grpc.Status:
     details = []
     if field is not None and code is grpc.StatusCode.INVALID_ARGUMENT:
@@ -103,6 +129,13 @@ def _status(
         packed = any_pb2.Any()
         packed.Pack(failure)
         details.append(packed)
+    retry_after = getattr(exc, "retry_after", None) if exc is not None else None
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED and isinstance(retry_after, float):
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(retry_after * 1e9))
+        packed = any_pb2.Any()
+        packed.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        details.append(packed)
     info = any_pb2.Any()
     info.Pack(error_details_pb2.ErrorInfo(reason=_REASONS.get(code, "INTERNAL"), domain=ERROR_DOMAIN))
     details.append(info)
@@ -117,5 +150,5 @@ def status_for(exc: BaseException) -> tuple[grpc.Status, bool]:
             if code is grpc.StatusCode.INTERNAL:
                 break
             field = getattr(exc, "field", None)
-            return _status(code, str(exc), field if isinstance(field, str) else None, type(exc)), False
+            return _status(code, str(exc), field if isinstance(field, str) else None, type(exc), exc), False
     return _status(grpc.StatusCode.INTERNAL, "internal error", None), True

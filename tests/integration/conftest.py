@@ -29,6 +29,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_redis(port: int, workdir: Path) -> subprocess.Popen:
+    """A private redis-server on ``port`` (no persistence), answering PING."""
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False)
+        if ping.stdout.strip() == "PONG":
+            return proc
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("redis-server did not start")
+
+
 def wait_serving(target: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     with grpc.insecure_channel(target) as channel:
@@ -54,6 +71,7 @@ class ServerHandle:
     keys: dict[str, str]
     proc: subprocess.Popen
     log_path: Path
+    env: dict[str, str] | None = None  # what the process was started with (see restart_server)
 
     def channel(self) -> grpc.Channel:
         return grpc.insecure_channel(self.target)
@@ -85,9 +103,22 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
     data_dir.mkdir(parents=True, exist_ok=True)
     callers = data_dir / "callers.toml"
     keys = {
-        "full": add_caller(callers, "test-programme", ["Authentication/*", "Registry/*", "SocialRegistry/*"]),
+        "full": add_caller(
+            callers,
+            "test-programme",
+            ["Authentication/*", "Registry/*", "SocialRegistry/*", "Residents/*"],
+            readable_attributes=["*"],
+            reveal_unknown_idcs=True,
+        ),
         "auth-only": add_caller(callers, "auth-only", ["Authentication/Authenticate"]),
         "matching": add_caller(callers, "matching", ["Authentication/Authenticate"], ["EXACT", "PHONETIC", "FUZZY"]),
+        # Callers of the security tests (test_security.py, test_reliability.py).
+        "portal": add_caller(callers, "residents-portal", ["Residents/*"]),
+        "reader": add_caller(
+            callers, "reader", ["Registry/GetPerson", "Registry/UpdatePerson"], readable_attributes=["first_name"]
+        ),
+        "revealing": add_caller(callers, "revealing", ["Authentication/Authenticate"], reveal_denial_reason=True),
+        "limited": add_caller(callers, "limited", ["Authentication/*"], rate_limit_per_second=5.0, rate_limit_burst=5),
     }
     if database == "postgresql":
         reset_postgres(PG_URL)
@@ -102,6 +133,8 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
         HAWIYA_METRICS_PORT="0",
         HAWIYA_DATABASE_URL=url,
         HAWIYA_LOG_LEVEL="DEBUG",
+        # The tests call wrong details many times on purpose; the brute-force freeze has its own.
+        HAWIYA_MAX_FAILED_ATTEMPTS="1000000",
     )
     env.update(extra_env or {})
     log_path = tmp / "server.log"
@@ -114,6 +147,11 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
             cwd=tmp,
         )
     target = f"127.0.0.1:{port}"
+    _wait_started(target, proc, log_path, env)
+    return ServerHandle(target, url, data_dir, keys, proc, log_path, env)
+
+
+def _wait_started(target: str, proc: subprocess.Popen, log_path: Path, env: dict[str, str]) -> None:
     try:
         wait_serving(target, proc)
         if int(env.get("HAWIYA_WORKERS", "1")) > 1:
@@ -121,7 +159,23 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
     except BaseException:
         stop_server(proc)
         raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
-    return ServerHandle(target, url, data_dir, keys, proc, log_path)
+
+
+def restart_server(handle: ServerHandle) -> ServerHandle:
+    """Start the server again on the same data, port, callers and settings (the old one must be gone)."""
+    assert handle.env is not None and handle.proc.poll() is not None
+    with handle.log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"],
+            env=handle.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=handle.data_dir.parent,
+        )
+    _wait_started(handle.target, proc, handle.log_path, handle.env)
+    return ServerHandle(
+        handle.target, handle.database_url, handle.data_dir, handle.keys, proc, handle.log_path, handle.env
+    )
 
 
 def _wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -62,6 +62,20 @@ def test_timestamps_are_timezone_aware_everywhere() -> None:
         for column in table.columns
         if isinstance(column.type, sa.DateTime | UtcDateTime)
     ]
-    assert len(timestamps) == 9  # 4 of the RNP and audit, 5 of the RSU (schema version 2)
+    assert len(timestamps) == 12  # 4 of the RNP and audit, 5 of the RSU (version 2), 3 of the locks (version 3)
     for table, column, type_ in timestamps:
         assert isinstance(type_, UtcDateTime), (table, column)
+
+
+def test_security_table_holds_only_hashes_and_times() -> None:
+    from registry_store.schema import auth_security
+
+    assert {c.name for c in auth_security.columns} == {
+        "idcs_hash",
+        "locked",
+        "lock_until",
+        "lock_changed_at",
+        "lock_changed_by",
+        "frozen_until",
+    }
+    assert not auth_security.foreign_keys  # a lock can be set on any well-formed IDCS

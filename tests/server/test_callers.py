@@ -92,3 +92,74 @@ def test_bad_match_policy_in_file(tmp_path: Path) -> None:
     path.write_text(f'[callers.a]\nkey_sha256 = "{"0" * 64}"\nmatch_modes = ["FUZZY"]\n')
     with pytest.raises(CallersFileError, match="default_match_mode"):
         CallerRegistry.from_file(path)
+
+
+def test_policies_in_the_file(tmp_path: Path) -> None:
+    from server.callers import PERSON_ATTRIBUTES
+
+    path = tmp_path / "callers.toml"
+    key = add_caller(
+        path,
+        "portal",
+        ["Residents/*", "Registry/GetPerson"],
+        readable_attributes=["first_name", "birth_date"],
+        rate_limit_per_second=50,
+        rate_limit_burst=80,
+        reveal_unknown_idcs=True,
+        reveal_denial_reason=True,
+        tls_subject="CN=portal,O=DGSN,C=MA",
+    )
+    other = add_caller(path, "plain", ["Authentication/Authenticate"], readable_attributes=["*"])
+    registry = CallerRegistry.from_file(path)
+    portal = registry.authenticate(key)
+    assert portal.readable_attributes == {"first_name", "birth_date"}
+    assert (portal.rate_limit_per_second, portal.rate_limit_burst) == (50.0, 80)
+    assert portal.reveal_unknown_idcs and portal.reveal_denial_reason
+    assert registry.by_certificate("cn=portal, o=DGSN, c=MA") is portal  # case and spaces do not matter
+    assert registry.by_certificate("CN=portal,O=DGSN") is None
+    registry.authorise(portal, "Residents/GetAuthHistory")
+    plain = registry.authenticate(other)
+    assert plain.readable_attributes == set(PERSON_ATTRIBUTES)
+    assert not plain.reveal_unknown_idcs and not plain.reveal_denial_reason and plain.rate_limit_per_second == 0
+
+
+def test_defaults_are_the_strict_ones(tmp_path: Path) -> None:
+    path = tmp_path / "callers.toml"
+    key = add_caller(path, "amo", ["Registry/GetPerson"])
+    caller = CallerRegistry.from_file(path).authenticate(key)
+    assert caller.readable_attributes == frozenset()
+    assert not caller.reveal_unknown_idcs and not caller.reveal_denial_reason
+    assert caller.rate_limit_per_second == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ('readable_attributes = ["religion"]', "readable_attributes"),
+        ("readable_attributes = 3", "readable_attributes"),
+        ("rate_limit_per_second = -1", "rate_limit_per_second"),
+        ("rate_limit_per_second = 5\nrate_limit_burst = 0", "rate_limit_burst"),
+        ('reveal_unknown_idcs = "yes"', "reveal_unknown_idcs"),
+        ("tls_subject = 5", "tls_subject"),
+    ],
+)
+def test_bad_policies_say_where(tmp_path: Path, entry: str, fragment: str) -> None:
+    path = tmp_path / "callers.toml"
+    path.write_text(f'[callers.a]\nkey_sha256 = "{"0" * 64}"\n{entry}\n')
+    with pytest.raises(CallersFileError, match=fragment):
+        CallerRegistry.from_file(path)
+
+
+def test_a_caller_may_have_a_certificate_and_no_key(tmp_path: Path) -> None:
+    path = tmp_path / "callers.toml"
+    path.write_text('[callers.a]\ntls_subject = "CN=a"\nallowed_rpcs = ["Authentication/Authenticate"]\n')
+    registry = CallerRegistry.from_file(path)
+    assert registry.by_certificate("CN=a") is not None
+    with pytest.raises(Unauthenticated):
+        registry.authenticate("anything")  # no key hashes to its empty digest
+    path.write_text('[callers.a]\ntls_subject = "CN=a"\n[callers.b]\ntls_subject = "cn=a"\n')
+    with pytest.raises(CallersFileError, match="same tls_subject"):
+        CallerRegistry.from_file(path)
+    path.write_text("[callers.a]\nallowed_rpcs = []\n")
+    with pytest.raises(CallersFileError, match="key_sha256"):
+        CallerRegistry.from_file(path)

@@ -73,3 +73,20 @@ def test_callers_add_and_list(tmp_path: Path) -> None:
     assert "cnss-amo: Authentication/Authenticate" in listed.stdout
     bad = _hawiya("callers", "add", "--id", "X Y", "--allow", "Registry/*", "--file", str(path))
     assert bad.returncode == 2 and "caller id" in bad.stderr
+
+
+def test_callers_add_with_a_policy(tmp_path: Path) -> None:
+    from server.callers import CallerRegistry
+
+    path = tmp_path / "callers.toml"
+    added = _hawiya(
+        "callers", "add", "--id", "portal", "--allow", "Residents/*", "--allow", "Registry/GetPerson",
+        "--read", "first_name", "--read", "birth_date", "--rate-limit", "20", "--tls-subject", "CN=portal,O=DGSN",
+        "--file", str(path),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    (portal,) = CallerRegistry.from_file(path).callers
+    assert portal.readable_attributes == {"first_name", "birth_date"} and portal.rate_limit_per_second == 20
+    assert portal.tls_subject == "CN=portal,O=DGSN"
+    bad = _hawiya("callers", "add", "--id", "x", "--allow", "Residents/*", "--read", "religion", "--file", str(path))
+    assert bad.returncode == 2 and "religion" in bad.stderr

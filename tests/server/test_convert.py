@@ -133,3 +133,19 @@ def test_script_fast_paths_accept_nothing_the_full_check_refuses() -> None:
         for arabic, fast in ((False, convert._PLAIN_LATIN), (True, convert._PLAIN_ARABIC)):
             if fast.fullmatch(ch):
                 assert full_check(ch, arabic), (hex(code), arabic)
+
+
+def test_a_person_shows_only_the_readable_attributes() -> None:
+    from datetime import UTC, datetime
+
+    from registry_store.model import Person, PersonStatus
+
+    d = demographics_from_proto(_full(), today=TODAY)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    person = Person("2345678901", 3, d, PersonStatus.ACTIVE, "", now, now)
+    # By default nothing but the IDCS, the status and the version.
+    assert person_to_proto(person, frozenset()) == p.Person(idcs="2345678901", status=p.PERSON_STATUS_ACTIVE, version=3)
+    some = person_to_proto(person, frozenset({"last_name", "birth_date", "created_at"}))
+    assert [f.name for f, _ in some.demographics.ListFields()] == ["last_name", "birth_date"]
+    assert some.HasField("created_at") and not some.HasField("updated_at")
+    assert person_to_proto(person, None) == person_to_proto(person)  # None: everything

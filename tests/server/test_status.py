@@ -104,3 +104,25 @@ def test_social_registry_errors() -> None:
         assert (status.code, unexpected) == (code, False)
     formula, unexpected = status_for(errors.IndexFormulaError("/etc/hawiya/weights.json", "version", "bad"))
     assert formula.code is grpc.StatusCode.INTERNAL and unexpected and "weights" not in formula.details
+
+
+def test_rate_limits_and_deadlines() -> None:
+    from google.rpc import error_details_pb2, status_pb2
+
+    from server.errors import DeadlineExceeded, RateLimited
+
+    status, unexpected = status_for(RateLimited("amo", 0.25))
+    assert not unexpected and status.code is grpc.StatusCode.RESOURCE_EXHAUSTED
+    raw = dict(status.trailing_metadata)["grpc-status-details-bin"]
+    retry = error_details_pb2.RetryInfo()
+    assert any(d.Unpack(retry) for d in status_pb2.Status.FromString(raw).details)
+    assert retry.retry_delay.ToMilliseconds() == 250
+    status, unexpected = status_for(DeadlineExceeded("too long"))
+    assert not unexpected and status.code is grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_existence_errors_are_listed() -> None:
+    from registry_store import errors
+    from server.status import EXISTENCE_ERRORS
+
+    assert errors.PersonNotFound in EXISTENCE_ERRORS and errors.UnknownMember in EXISTENCE_ERRORS

@@ -40,6 +40,8 @@ class ReasonCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REASON_CODE_UNSPECIFIED: _ClassVar[ReasonCode]
     REASON_CODE_MATCHED: _ClassVar[ReasonCode]
     REASON_CODE_DEMOGRAPHIC_MISMATCH: _ClassVar[ReasonCode]
+    REASON_CODE_LOCKED: _ClassVar[ReasonCode]
+    REASON_CODE_ATTEMPTS_EXCEEDED: _ClassVar[ReasonCode]
 MATCH_MODE_UNSPECIFIED: MatchMode
 MATCH_MODE_EXACT: MatchMode
 MATCH_MODE_PHONETIC: MatchMode
@@ -61,6 +63,8 @@ DECISION_NO: Decision
 REASON_CODE_UNSPECIFIED: ReasonCode
 REASON_CODE_MATCHED: ReasonCode
 REASON_CODE_DEMOGRAPHIC_MISMATCH: ReasonCode
+REASON_CODE_LOCKED: ReasonCode
+REASON_CODE_ATTEMPTS_EXCEEDED: ReasonCode
 
 class AttributePolicy(_message.Message):
     __slots__ = ("mode", "min_score")

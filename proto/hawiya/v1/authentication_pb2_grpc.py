@@ -54,9 +54,11 @@ class AuthenticationServicer:
     """
 
     def Authenticate(self, request, context):
-        """Checks the claimed attributes against the registered person. An unknown IDCS gets the
-        same answer as a mismatch. A mistyped IDCS (bad length or check digit) is
-        INVALID_ARGUMENT naming the field "idcs".
+        """Checks the claimed attributes against the registered person. An unknown IDCS, a locked
+        one and one frozen after too many failed attempts get the same answer as a mismatch
+        (every attribute not matched), byte for byte but for the transaction id. A mistyped IDCS
+        (bad length or check digit) is INVALID_ARGUMENT naming the field "idcs". A caller over its
+        rate limit gets RESOURCE_EXHAUSTED; if the audit row cannot be written, UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,192 @@
+"""Where the tables of a data-quality report come from: a CSV or Parquet file, or the registers' records.
+
+The register functions take the records the store yields (``RegistryStore.iter_persons()``,
+``HouseholdStore.iter_households()``) rather than the store, so this package reads no database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from dedup.errors import QualityFileError, UnknownColumn
+from dedup.quality.columns import KNOWN_COLUMNS
+from dedup.quality.duplicates import DuplicateEstimator
+from dedup.quality.report import QualityReport, assess
+
+if TYPE_CHECKING:
+    from registry_store.model import Person
+    from registry_store.social_model import Household
+
+__all__ = ["assess_registers", "members_frame", "parse_column_map", "persons_frame", "read_table"]
+
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv",)
+
+
+def parse_column_map(items: Sequence[str]) -> dict[str, str]:
+    """``["prenom=first_name_latin", ...]`` → ``{"prenom": "first_name_latin"}`` (file column → field)."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source or not target:
+            raise UnknownColumn(item, "a column map entry is FILE_COLUMN=FIELD")
+        if target not in KNOWN_COLUMNS:
+            raise UnknownColumn(target, f"is not a field of the report ({', '.join(KNOWN_COLUMNS)})")
+        mapping[source] = target
+    return mapping
+
+
+def read_table(path: str | os.PathLike[str], column_map: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Read a CSV (UTF-8, with a header) or Parquet file, renaming columns by ``column_map``.
+
+    Every CSV cell is read as text (the checks decide what is a valid number); columns the
+    report does not know are kept but ignored. Errors name the path or the column, never a value.
+    """
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in _PARQUET + _CSV:
+        raise QualityFileError(str(file), "unsupported file extension (use .csv, .parquet or .pq)")
+    if not file.is_file():
+        raise QualityFileError(str(file), "no such file")
+    try:
+        if suffix in _PARQUET:
+            frame = pd.read_parquet(file, engine="pyarrow")
+        else:
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise QualityFileError(str(file), "is not UTF-8 text") from exc
+    except OSError as exc:
+        raise QualityFileError(str(file), f"cannot read: {exc.strerror or type(exc).__name__}") from exc
+    except (ValueError, pa.ArrowException) as exc:
+        # Parser messages can quote a line of the file: only the kind of error is shown.
+        kind = "Parquet" if suffix in _PARQUET else "CSV"
+        raise QualityFileError(str(file), f"is not a readable {kind} file ({type(exc).__name__})") from exc
+    mapping = dict(column_map or {})
+    for source, target in mapping.items():
+        if source not in frame.columns:
+            raise UnknownColumn(source, f"is not a column of {file}")
+        if target not in KNOWN_COLUMNS:
+            raise UnknownColumn(target, "is not a field of the report")
+    frame = frame.rename(columns=mapping)
+    if not any(c in KNOWN_COLUMNS for c in frame.columns):
+        raise QualityFileError(
+            str(file), "has none of the report's columns: map yours with --column-map FILE_COLUMN=FIELD"
+        )
+    return frame
+
+
+def persons_frame(persons: Iterable[Person]) -> pd.DataFrame:
+    """RNP persons as a table in the report's columns, plus ``status`` (active, deceased, merged)."""
+    rows: dict[str, list[Any]] = {
+        c: []
+        for c in (
+            "idcs",
+            "first_name_latin",
+            "first_name_arabic",
+            "last_name_latin",
+            "last_name_arabic",
+            "father_first_name_latin",
+            "father_first_name_arabic",
+            "mother_first_name_latin",
+            "mother_first_name_arabic",
+            "sex",
+            "birth_year",
+            "birth_month",
+            "birth_day",
+            "birth_precision",
+            "birth_place_code",
+            "cin",
+            "phone",
+            "commune_code",
+            "address",
+            "status",
+        )
+    }
+    for p in persons:
+        d = p.demographics
+        values = (
+            p.idcs,
+            d.first_name.latin,
+            d.first_name.arabic,
+            d.last_name.latin,
+            d.last_name.arabic,
+            d.father_first_name.latin,
+            d.father_first_name.arabic,
+            d.mother_first_name.latin,
+            d.mother_first_name.arabic,
+            "" if d.sex.value == "U" else d.sex.value,  # unspecified is missing
+            d.birth_date.year,
+            d.birth_date.month,
+            d.birth_date.day,
+            d.birth_date.precision.value,
+            d.birth_place_code,
+            d.cin,
+            d.phone,
+            d.residence.commune_code,
+            d.residence.address,
+            p.status.value,
+        )
+        for column, value in zip(rows, values, strict=True):
+            rows[column].append(value)
+    frame = pd.DataFrame(rows)
+    for column in ("birth_year", "birth_month", "birth_day"):
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def members_frame(households: Iterable[Household], persons: pd.DataFrame) -> pd.DataFrame:
+    """RSU household members, one row each, with their RNP sex, date of birth and status.
+
+    ``persons`` is `persons_frame` of the RNP; a member whose IDCS it lacks gets
+    ``member_status`` ``missing`` and no date of birth.
+    """
+    ids: list[str] = []
+    members: list[str] = []
+    relations: list[str] = []
+    for household in households:
+        for member in household.members:
+            ids.append(household.household_id)
+            members.append(member.idcs)
+            relations.append(member.relation.value)
+    frame = pd.DataFrame({"household_id": ids, "idcs": members, "relation": relations})
+    facts = ["sex", "birth_year", "birth_month", "birth_day", "birth_precision", "status"]
+    known = persons[["idcs", *facts]].drop_duplicates("idcs")
+    frame = frame.merge(known, on="idcs", how="left")
+    frame["member_status"] = frame.pop("status").fillna("missing")
+    for column in ("birth_year", "birth_month", "birth_day"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    for column in ("sex", "birth_precision"):
+        frame[column] = frame[column].fillna("")
+    return frame
+
+
+def assess_registers(
+    persons: Iterable[Person],
+    households: Iterable[Household] | None = None,
+    *,
+    include_rnp: bool = True,
+    as_of: date | None = None,
+    estimator: DuplicateEstimator | None = None,
+) -> tuple[QualityReport, ...]:
+    """The RNP's report (merged IDCSs left out: they are retired records) and, given households, the RSU's.
+
+    ``include_rnp=False`` gives only the RSU's (the persons are still read: the members' dates
+    of birth and statuses come from them).
+    """
+    people = persons_frame(persons)
+    reports = []
+    if include_rnp:
+        active = people[people["status"] != "merged"]
+        reports.append(assess(active, dataset="rnp", source="RNP register", as_of=as_of, estimator=estimator))
+    if households is not None:
+        members = members_frame(households, people)
+        reports.append(assess(members, dataset="rsu", source="RSU register", as_of=as_of, estimator=estimator))
+    return tuple(reports)
