@@ -29,16 +29,22 @@ Term values are computed once per distinct column value: names repeat a lot.
 **Block cap.** A block larger than the rule's ``max_block_size`` would add about ``size²/2``
 pairs of which nearly all are different people (Mohammed + Mohammed as first and father's name
 is tens of thousands of records in a register of millions). Such a block is *skipped*: it yields
-no pairs, and its records, blocks and pairs are counted in the rule's `RuleStats` (and its
-records in ``skipped_records``). The rules are chosen so that the people in a skipped block are
-still met by a finer rule (the same names plus a birth year) and by the name-vector neighbours.
+no pairs, and its blocks, entries and pairs are counted in the rule's `RuleStats` (the records
+in any skipped block in `BlockedPairs.skipped_rows`; `BlockIndex.link` counts skipped keys).
+Skipping rather than sub-blocking keeps a rule's meaning plain; the rules are chosen so that the
+people in a skipped block are still met by a finer rule (the same names plus a birth year or a
+date) and by the name-vector neighbours. On the synthetic register of a million people the
+default rules skip 34 blocks (4,665 entries) and still find 99.87 % of the true pairs.
 
 Two uses:
 
 * `block_pairs`: dedup within one batch (pairs ``i < j`` of row numbers, deduplicated across
   rules, with a bit per rule saying which rules found each pair);
 * `BlockIndex`: an incrementally updated keyed index of existing records (key → record ids) that
-  a new record or batch is linked against (enrolment's 1:N search).
+  a new record or batch is linked against (enrolment's 1:N search). It is a sorted array of
+  (key, id) per rule plus a small sorted array of recent additions, looked up by binary search:
+  16 bytes an entry, where a Python dict of lists costs about ten times that for a register of
+  millions under nine rules.
 """
 
 from __future__ import annotations
@@ -204,12 +210,14 @@ def _check_rules(rules: Sequence[BlockingRule]) -> tuple[BlockingRule, ...]:
     return rules
 
 
-# Every rule pairs two or three specific terms, so its blocks stay small as the register grows
-# (pairs per record grow with n × Σ p(key)², and a name alone or a birth year alone is far too
-# common). Each covers a noise the others miss: a year off by one (names + day/month, names +
-# father), a date reduced to its year or a 01/01 default (names + year), a typo or particle in
-# one name (the other name + the date), first and last names swapped (the unordered name pair),
-# every name spelt anew (CIN).
+# Every rule pairs two or three specific terms, so its blocks stay small as the register grows:
+# pairs per record grow with n × Σ p(key)². Measured on 100,000 synthetic people, "last name +
+# birth year" alone gave 4.7 pairs per record and "first name + father's first name" 5.2 (with
+# 21 blocks over the cap), each ten times that at a million; the rules below together give 0.6
+# (3.9 at a million) for more recall. Each covers a noise the others miss: a year off by one
+# (names + day/month, names + father), a date reduced to its year or a 01/01 default (names +
+# year), a typo or particle in one name (the other name + the date), first and last names
+# swapped (the unordered name pair), every name spelt anew (CIN).
 DEFAULT_RULES: Final[tuple[BlockingRule, ...]] = (
     BlockingRule("names+date", ("phonetic_set(first_name,last_name)", "birth_date")),
     BlockingRule("names+day_month", ("phonetic_set(first_name,last_name)", "birth_day_month")),
