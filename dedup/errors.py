@@ -6,7 +6,19 @@ number ever appears in a message raised here.
 
 from __future__ import annotations
 
-__all__ = ["DedupError", "QualityError", "QualityFileError", "ReportFormatError", "UnknownColumn"]
+__all__ = [
+    "ConfigError",
+    "DedupCancelled",
+    "DedupError",
+    "DedupInputError",
+    "InputFileError",
+    "MissingColumn",
+    "ModelFileError",
+    "QualityError",
+    "QualityFileError",
+    "ReportFormatError",
+    "UnknownColumn",
+]
 
 
 class DedupError(Exception):
@@ -39,3 +51,47 @@ class ReportFormatError(QualityError):
     def __init__(self, source: str, message: str) -> None:
         super().__init__(f"{source}: {message}")
         self.source = source
+
+
+class ConfigError(DedupError):
+    """A dedup configuration is not valid; ``key`` names the setting."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class DedupInputError(DedupError):
+    """The records to deduplicate cannot be used; ``field`` names the path, column or option."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InputFileError(DedupInputError):
+    """The input file is missing or unreadable; ``path`` names it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}", field="input")
+        self.path = path
+
+
+class MissingColumn(DedupInputError):
+    """A column the configuration needs is not in the input (after the column map)."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(f"column {column!r}: {message}", field=column)
+        self.column = column
+
+
+class ModelFileError(DedupInputError):
+    """A saved model cannot be read or does not fit the configuration's fields."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}", field="model")
+        self.path = path
+
+
+class DedupCancelled(DedupError):
+    """The run was cancelled (its cancel event was set); nothing was written to the output."""

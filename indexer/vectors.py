@@ -178,6 +178,7 @@ def name_vectors(
 ) -> FloatArray:
     """One float32 vector per record, shape (n, ``dimension``), L2-normalised (zero for a record
     with no name at all). Deterministic: the same records give the same vectors anywhere.
+    Fields of ``fields`` the records have no column for are left out.
 
     ``date_weight`` > 0 adds the birth date's features (see the module docstring) with that
     weight beside the names' unit vector.
@@ -190,7 +191,11 @@ def name_vectors(
         raise VectorShapeError(f"must be a number in [0, 10], got {date_weight!r}", argument="date_weight")
     batch = records if isinstance(records, RecordBatch) else RecordBatch(records)
     n = len(batch)
-    tables = [_field_table(batch, field, dimension) for field in fields]
+    # The name fields the records have (a layout without parents' names still gets vectors).
+    present = [f for f in fields if any(batch.has(c) for c in (f"{f}_latin", f"{f}_arabic", f))]
+    if not present:
+        raise RecordsError(f"no column for any of the name fields {list(fields)}", column=fields[0])
+    tables = [_field_table(batch, field, dimension) for field in present]
     dates = _date_table(batch, dimension) if date_weight > 0 else None
     out = np.zeros((n, dimension), dtype=np.float32)
     for start in range(0, n, _CHUNK):

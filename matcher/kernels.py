@@ -14,7 +14,7 @@ given: normalise them first (`matcher.normalise`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numba
 import numpy as np
@@ -88,6 +88,13 @@ def set_kernel_threads(n: int) -> None:
     numba.set_num_threads(n)
 
 
+def _run(parallel: Any, serial: Any, args: tuple[Any, ...]) -> Any:
+    """A kernel over the checked arguments: serially for a batch of one chunk, else in parallel."""
+    if args[4].size <= _MIN_CHUNK:
+        return serial(*args)
+    return parallel(*args, numba.get_num_threads())
+
+
 def jaro_winkler_pairs(
     codes_a: npt.ArrayLike,
     offs_a: npt.ArrayLike,
@@ -101,7 +108,7 @@ def jaro_winkler_pairs(
     Definition: `matcher.kernels_reference.jaro_winkler` (the same as rapidfuzz's
     ``JaroWinkler.normalized_similarity``).
     """
-    return _jaro_winkler_kernel(*_checked(codes_a, offs_a, codes_b, offs_b, left, right), numba.get_num_threads())
+    return _run(_jaro_winkler_kernel, _jaro_winkler_serial, _checked(codes_a, offs_a, codes_b, offs_b, left, right))
 
 
 def damerau_levenshtein_pairs(
@@ -118,8 +125,10 @@ def damerau_levenshtein_pairs(
     linear-space algorithm after dropping the common prefix and suffix (which never changes
     the distance).
     """
-    return _damerau_levenshtein_kernel(
-        *_checked(codes_a, offs_a, codes_b, offs_b, left, right), numba.get_num_threads()
+    return _run(
+        _damerau_levenshtein_kernel,
+        _damerau_levenshtein_serial,
+        _checked(codes_a, offs_a, codes_b, offs_b, left, right),
     )
 
 
@@ -133,7 +142,9 @@ def damerau_levenshtein_similarity_pairs(
 ) -> npt.NDArray[np.float32]:
     """``1 - distance / max(len(a), len(b))`` for every pair (1.0 for two empty strings)."""
     codes_a_, offs_a_, codes_b_, offs_b_, left_, right_ = _checked(codes_a, offs_a, codes_b, offs_b, left, right)
-    distance = _damerau_levenshtein_kernel(codes_a_, offs_a_, codes_b_, offs_b_, left_, right_, numba.get_num_threads())
+    distance = _run(
+        _damerau_levenshtein_kernel, _damerau_levenshtein_serial, (codes_a_, offs_a_, codes_b_, offs_b_, left_, right_)
+    )
     longest = np.maximum(offs_a_[left_ + 1] - offs_a_[left_], offs_b_[right_ + 1] - offs_b_[right_])
     similarity = np.ones(distance.shape, dtype=np.float64)
     np.subtract(1.0, distance / np.maximum(longest, 1), out=similarity, where=longest > 0)
@@ -155,7 +166,7 @@ def token_set_similarity_pairs(
     is the mean of the paired similarities weighted by token lengths, unpaired tokens counting as
     misses. Definition: `matcher.kernels_reference.token_set_similarity`.
     """
-    return _token_set_kernel(*_checked(codes_a, offs_a, codes_b, offs_b, left, right), numba.get_num_threads())
+    return _run(_token_set_kernel, _token_set_serial, _checked(codes_a, offs_a, codes_b, offs_b, left, right))
 
 
 def compile_kernels() -> None:
@@ -371,6 +382,14 @@ def _jaro_winkler_chunk(codes_a, offs_a, codes_b, offs_b, left, right, start, st
         out[p] = _jaro_winkler(codes_a, a0, la, codes_b, b0, lb, masks, flags_a, flags_b)
 
 
+@njit(nogil=True, cache=True)
+def _jaro_winkler_serial(codes_a, offs_a, codes_b, offs_b, left, right):
+    # A batch of one chunk: no parallel region to start (it costs milliseconds on a busy machine).
+    out = np.empty(left.size, dtype=np.float32)
+    _jaro_winkler_chunk(codes_a, offs_a, codes_b, offs_b, left, right, 0, left.size, out)
+    return out
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def _jaro_winkler_kernel(codes_a, offs_a, codes_b, offs_b, left, right, n_threads):
     n = left.size
@@ -503,6 +522,14 @@ def _damerau_levenshtein_chunk(codes_a, offs_a, codes_b, offs_b, left, right, st
         )
 
 
+@njit(nogil=True, cache=True)
+def _damerau_levenshtein_serial(codes_a, offs_a, codes_b, offs_b, left, right):
+    # A batch of one chunk: no parallel region to start (it costs milliseconds on a busy machine).
+    out = np.empty(left.size, dtype=np.int32)
+    _damerau_levenshtein_chunk(codes_a, offs_a, codes_b, offs_b, left, right, 0, left.size, out)
+    return out
+
+
 @njit(parallel=True, nogil=True, cache=True)
 def _damerau_levenshtein_kernel(codes_a, offs_a, codes_b, offs_b, left, right, n_threads):
     n = left.size
@@ -613,6 +640,14 @@ def _token_set_chunk(codes_a, offs_a, codes_b, offs_b, left, right, start, stop,
         if lb > flags_b.size:
             flags_b = np.zeros(2 * lb, dtype=np.uint8)
         out[p] = _token_set(codes_a, a0, la, codes_b, b0, lb, scratch_i, scratch_f, masks, flags_a, flags_b)
+
+
+@njit(nogil=True, cache=True)
+def _token_set_serial(codes_a, offs_a, codes_b, offs_b, left, right):
+    # A batch of one chunk: no parallel region to start (it costs milliseconds on a busy machine).
+    out = np.empty(left.size, dtype=np.float32)
+    _token_set_chunk(codes_a, offs_a, codes_b, offs_b, left, right, 0, left.size, out)
+    return out
 
 
 @njit(parallel=True, nogil=True, cache=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from matcher.comparison import Comparison
 from matcher.dates import DateLevel, compare_dates_arrays, precision_codes
@@ -52,8 +53,11 @@ class StringColumn:
         normalise: Normaliser = normalise_name,
         phonetic: Normaliser | None = None,
     ) -> StringColumn:
-        text = np.asarray(["" if v is None else str(v) for v in raw], dtype=object)
-        uniques, inverse = np.unique(text, return_inverse=True)
+        # Hash-factorised (not sorted): names and codes repeat a lot, and sorting a million
+        # Python strings costs seconds.
+        codes_raw, uniques_raw = pd.factorize(np.asarray(raw, dtype=object), use_na_sentinel=False)
+        uniques = np.array(["" if u is None or u != u else str(u) for u in uniques_raw], dtype=object)
+        inverse = codes_raw.astype(np.int64)
         normalised_uniques = np.array([normalise(str(u)) for u in uniques], dtype=object)
         values = normalised_uniques[inverse]
         ids = _factorise(values)
@@ -114,10 +118,12 @@ def _length_of(col: StringColumn | DateColumn) -> npt.NDArray[np.generic]:
 
 
 def _factorise(values: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-    uniques, inverse = np.unique(values, return_inverse=True)
-    ids = inverse.astype(np.int64).reshape(-1)
-    if uniques.size and uniques[0] == "":
-        ids -= 1  # "" sorts first: it becomes -1, every real value keeps a distinct id >= 0
+    """Same id ⇔ same value; "" (missing) is -1, every real value a distinct id ≥ 0."""
+    ids, uniques = pd.factorize(values)
+    ids = ids.astype(np.int64)
+    empty = np.flatnonzero(uniques == "")
+    if empty.size:
+        ids[ids == empty[0]] = -1
     return ids
 
 
@@ -159,41 +165,56 @@ def _date_gamma(
 def _string_gamma(
     comparison: Comparison, col: StringColumn, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int8]:
-    n = left.size
-    gamma = np.full(n, comparison.n_levels - 1, dtype=np.int8)
+    """Levels tried strongest first, each only on the pairs no stronger level took: the string
+    kernels run on the pairs that are not already equal (most candidate pairs are)."""
+    gamma = np.full(left.size, comparison.n_levels - 1, dtype=np.int8)
     id_l, id_r = col.ids[left], col.ids[right]
-    present = (id_l >= 0) & (id_r >= 0)
-    cache: dict[str, npt.NDArray[np.float32] | npt.NDArray[np.int32]] = {}
+    gamma[(id_l < 0) | (id_r < 0)] = 0
+    undecided = np.flatnonzero(gamma != 0)
+    # A kernel's values, by pair, over the pairs undecided when it first ran (later levels look
+    # at a subset of those).
+    cache: dict[str, npt.NDArray[np.float64]] = {}
 
-    def similarity(kind: str) -> npt.NDArray[np.float32] | npt.NDArray[np.int32]:
+    def similarity(kind: str, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         if kind not in cache:
-            args = (col.codes, col.offsets, col.codes, col.offsets, left, right)
+            # Once per distinct pair of values: names repeat, so candidate pairs share a few
+            # thousand (first name, first name) pairs between them.
+            value_pairs = col.ids[left[rows]] * np.int64(col.ids.max() + 1) + col.ids[right[rows]]
+            distinct, inverse = np.unique(value_pairs, return_inverse=True)
+            representative = np.empty(distinct.size, dtype=np.int64)
+            representative[inverse.reshape(-1)] = rows
+            args = (col.codes, col.offsets, col.codes, col.offsets, left[representative], right[representative])
             if kind == "jaro_winkler_at_least":
-                cache[kind] = jaro_winkler_pairs(*args)
+                values = jaro_winkler_pairs(*args).astype(np.float64)
             elif kind == "token_set_at_least":
-                cache[kind] = token_set_similarity_pairs(*args)
+                values = token_set_similarity_pairs(*args).astype(np.float64)
             else:
-                cache[kind] = damerau_levenshtein_pairs(*args)
-        return cache[kind]
+                values = damerau_levenshtein_pairs(*args).astype(np.float64)
+            by_pair = np.empty(left.size, dtype=np.float64)
+            by_pair[rows] = values[inverse.reshape(-1)]
+            cache[kind] = by_pair
+        return cache[kind][rows]
 
-    # Weakest level first, each stronger one overriding: the first level that holds wins.
-    for index in range(comparison.n_levels - 2, 0, -1):
+    for index in range(1, comparison.n_levels - 1):
+        if undecided.size == 0:
+            break
         level = comparison.levels[index]
+        a, b = left[undecided], right[undecided]
         if level.kind == "exact":
-            holds = id_l == id_r
+            holds = col.ids[a] == col.ids[b]
         elif level.kind == "phonetic":
             if col.phonetic_ids is None:
                 raise GammaError(f"{comparison.field}: a phonetic level needs phonetic keys in the table")
-            p_l, p_r = col.phonetic_ids[left], col.phonetic_ids[right]
+            p_l, p_r = col.phonetic_ids[a], col.phonetic_ids[b]
             holds = (p_l == p_r) & (p_l >= 0)
         elif level.kind in ("jaro_winkler_at_least", "token_set_at_least"):
-            holds = similarity(level.kind) >= np.float32(level.threshold)
+            holds = similarity(level.kind, undecided) >= float(np.float32(level.threshold))
         elif level.kind == "damerau_levenshtein_at_most":
-            holds = np.asarray(similarity(level.kind), dtype=np.float64) <= float(level.threshold or 0)
+            holds = similarity(level.kind, undecided) <= float(level.threshold or 0)
         else:
             raise GammaError(f"{comparison.field}: level kind {level.kind!r} does not apply to text")
-        gamma[holds] = index
-    gamma[~present] = 0
+        gamma[undecided[holds]] = index
+        undecided = undecided[~holds]
     return gamma
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from server.cli_dedup import add_dedup_command
 from server.client import add_client_commands
 from server.config import describe_settings
 
@@ -385,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     quality.set_defaults(handler=_quality)
 
+    add_dedup_command(commands)
     add_client_commands(commands)
     return parser
 

@@ -18,6 +18,7 @@ from dedup.errors import DedupError
 from indexer import errors as indexer_errors
 from indexer.errors import IndexerError
 from matcher import errors as matcher_errors
+from matcher.clustering import ClusteringError
 from matcher.errors import MatcherError
 from registry_store import errors as store_errors
 from server import errors as server_errors
@@ -59,6 +60,7 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (store_errors.StoreError, grpc.StatusCode.INTERNAL),
     (matcher_errors.ComparisonSpecError, grpc.StatusCode.INTERNAL),
     (matcher_errors.GammaError, grpc.StatusCode.INTERNAL),
+    (ClusteringError, grpc.StatusCode.INTERNAL),
     (matcher_errors.ModelFormatError, grpc.StatusCode.INTERNAL),
     (matcher_errors.ModelError, grpc.StatusCode.INTERNAL),
     (matcher_errors.TrainingError, grpc.StatusCode.INTERNAL),
@@ -76,6 +78,14 @@ STATUS_TABLE: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (dedup_errors.UnknownColumn, grpc.StatusCode.INTERNAL),
     (dedup_errors.ReportFormatError, grpc.StatusCode.INTERNAL),
     (dedup_errors.QualityError, grpc.StatusCode.INTERNAL),
+    # The batch engine runs in a dedup job's own process: its input errors end the job FAILED,
+    # naming the column or file; listed with the codes they mean should a call ever raise them.
+    (dedup_errors.InputFileError, grpc.StatusCode.INVALID_ARGUMENT),
+    (dedup_errors.MissingColumn, grpc.StatusCode.INVALID_ARGUMENT),
+    (dedup_errors.ModelFileError, grpc.StatusCode.INVALID_ARGUMENT),
+    (dedup_errors.DedupInputError, grpc.StatusCode.INVALID_ARGUMENT),
+    (dedup_errors.DedupCancelled, grpc.StatusCode.CANCELLED),
+    (dedup_errors.ConfigError, grpc.StatusCode.INTERNAL),
     (DedupError, grpc.StatusCode.INTERNAL),
     (SyntheticError, grpc.StatusCode.INTERNAL),
     (server_errors.ServerError, grpc.StatusCode.INTERNAL),

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
 
-from dedup.errors import QualityFileError, UnknownColumn
+from dedup import io as dedup_io
+from dedup.errors import MissingColumn, QualityFileError, UnknownColumn
 from dedup.quality.columns import KNOWN_COLUMNS
 from dedup.quality.duplicates import DuplicateEstimator
 from dedup.quality.report import QualityReport, assess
@@ -26,21 +26,16 @@ if TYPE_CHECKING:
 
 __all__ = ["assess_registers", "members_frame", "parse_column_map", "persons_frame", "read_table"]
 
-_PARQUET = (".parquet", ".pq")
-_CSV = (".csv",)
-
 
 def parse_column_map(items: Sequence[str]) -> dict[str, str]:
     """``["prenom=first_name_latin", ...]`` → ``{"prenom": "first_name_latin"}`` (file column → field)."""
-    mapping: dict[str, str] = {}
-    for item in items:
-        source, sep, target = item.partition("=")
-        source, target = source.strip(), target.strip()
-        if not sep or not source or not target:
-            raise UnknownColumn(item, "a column map entry is FILE_COLUMN=FIELD")
+    try:
+        mapping = dedup_io.parse_column_map(items)
+    except MissingColumn as exc:
+        raise UnknownColumn(exc.column, "a column map entry is FILE_COLUMN=FIELD") from exc
+    for target in mapping.values():
         if target not in KNOWN_COLUMNS:
             raise UnknownColumn(target, f"is not a field of the report ({', '.join(KNOWN_COLUMNS)})")
-        mapping[source] = target
     return mapping
 
 
@@ -51,24 +46,7 @@ def read_table(path: str | os.PathLike[str], column_map: Mapping[str, str] | Non
     report does not know are kept but ignored. Errors name the path or the column, never a value.
     """
     file = Path(path)
-    suffix = file.suffix.lower()
-    if suffix not in _PARQUET + _CSV:
-        raise QualityFileError(str(file), "unsupported file extension (use .csv, .parquet or .pq)")
-    if not file.is_file():
-        raise QualityFileError(str(file), "no such file")
-    try:
-        if suffix in _PARQUET:
-            frame = pd.read_parquet(file, engine="pyarrow")
-        else:
-            frame = pd.read_csv(file, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise QualityFileError(str(file), "is not UTF-8 text") from exc
-    except OSError as exc:
-        raise QualityFileError(str(file), f"cannot read: {exc.strerror or type(exc).__name__}") from exc
-    except (ValueError, pa.ArrowException) as exc:
-        # Parser messages can quote a line of the file: only the kind of error is shown.
-        kind = "Parquet" if suffix in _PARQUET else "CSV"
-        raise QualityFileError(str(file), f"is not a readable {kind} file ({type(exc).__name__})") from exc
+    frame = dedup_io.read_frame(file, error=QualityFileError)
     mapping = dict(column_map or {})
     for source, target in mapping.items():
         if source not in frame.columns:

@@ -103,7 +103,10 @@ def test_arguments_are_checked() -> None:
         name_vectors(PEOPLE, dimension=4)
     with pytest.raises(VectorShapeError, match="date_weight"):
         name_vectors(PEOPLE, date_weight=-1)
-    with pytest.raises(RecordsError, match="column 'father_first_name'"):
-        name_vectors({"first_name_latin": ["a"], "last_name_latin": ["b"]})
+    # A layout without some name fields gets vectors of the names it has.
+    two = {"first_name_latin": ["a"], "last_name_latin": ["b"]}
+    assert np.array_equal(name_vectors(two), name_vectors(two, fields=("first_name", "last_name")))
+    with pytest.raises(RecordsError, match="no column for any of the name fields"):
+        name_vectors({"cin": ["A1"]})
     only_first = name_vectors({"first_name_latin": ["a"], "last_name_latin": ["b"]}, fields=("first_name",))
     assert only_first.shape == (1, 64)
