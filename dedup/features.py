@@ -144,18 +144,35 @@ class RecordFeatures:
     def _best_of_scripts(
         self, comparisons: tuple[Comparison, ...], tables: dict[str, RecordTable], left: IntArray, right: IntArray
     ) -> GammaArray:
-        latin, arabic = (compute_gamma(comparisons, tables[script], left, right) for script in SCRIPTS)
-        return _best(latin, arabic)
+        """The stronger level of the two scripts, field by field. Level 1 (exact) cannot be
+        beaten, so the Arabic-first table is compared only on the pairs where some field is not
+        exact in the Latin-first one."""
+        best = compute_gamma(comparisons, tables["latin"], left, right)
+        todo = np.flatnonzero((best != 1).any(axis=1))
+        if todo.size:
+            arabic = compute_gamma(comparisons, tables["arabic"], left[todo], right[todo])
+            best[todo] = _best(best[todo], arabic)
+        return best
 
     def _first_last(self, left: IntArray, right: IntArray) -> tuple[GammaArray, npt.NDArray[np.bool_]]:
-        """First- and last-name levels, and whether the crosswise comparison was used."""
+        """First- and last-name levels, and whether the crosswise comparison was used.
+
+        Crosswise levels replace straight ones when both are agreements and together stronger;
+        two exact names (1 + 1) cannot be beaten, so those pairs are not compared crosswise.
+        """
         straight = self._best_of_scripts(self._swap_comparisons, self.swap_tables, left, right)
-        crosswise = self._best_of_scripts(self._swap_comparisons, self.swap_tables, left, right + self.n)
+        crossed = np.zeros(len(left), dtype=bool)
+        todo = np.flatnonzero((straight != 1).any(axis=1))
+        if todo.size == 0:
+            return straight, crossed
+        crosswise = self._best_of_scripts(self._swap_comparisons, self.swap_tables, left[todo], right[todo] + self.n)
         last_level = np.array([c.n_levels - 1 for c in self._swap_comparisons], dtype=np.int8)
         agree = np.all((crosswise > 0) & (crosswise < last_level), axis=1)
-        straight_total = np.where(straight == 0, last_level, straight).sum(axis=1)
+        straight_total = np.where(straight[todo] == 0, last_level, straight[todo]).sum(axis=1)
         use = agree & (crosswise.sum(axis=1) < straight_total)
-        return np.where(use[:, None], crosswise, straight).astype(np.int8), use
+        straight[todo[use]] = crosswise[use]
+        crossed[todo[use]] = True
+        return straight, crossed
 
     def gamma(self, left: IntArray, right: IntArray) -> GammaArray:
         """The level of every field (columns in the config's order) for pairs ``(left[k], right[k])``."""
