@@ -40,6 +40,7 @@ kind          levels
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ _KIND_LEVELS: Final[Mapping[str, tuple[_LevelSpec, ...]]] = {
 }
 FIELD_KINDS: Final = tuple(_KIND_LEVELS)
 DATE_COLUMNS: Final = ("birth_year", "birth_month", "birth_day", "birth_precision")
+_RULE_COLUMN: Final = re.compile(r"exact\(\s*([a-z_][a-z_0-9]*)\s*\)")
 
 
 @dataclass(frozen=True)
@@ -203,11 +205,18 @@ class DedupConfig:
         return tuple(f.comparison() for f in self.fields)
 
     def input_columns(self) -> tuple[str, ...]:
-        """Every column the run may read (fields, training keys, candidate rules)."""
-        out: list[str] = []
+        """Every column the run may read: the fields, the training keys, the candidate rules'
+        columns, the names the name vectors read, the date parts and ``record_id``."""
+        out: list[str] = ["record_id"]
         for spec in self.fields:
             out.extend(spec.columns())
         out.extend(spec.key for spec in self.training)
+        for rule in self.candidates.rules:
+            for term in rule.keys:
+                out.extend(_RULE_COLUMN.findall(term))
+        for name in NAME_FIELDS:
+            out.extend((f"{name}_latin", f"{name}_arabic", name))
+        out.extend(DATE_COLUMNS)
         return tuple(dict.fromkeys(out))
 
     def with_threshold(self, threshold: float) -> DedupConfig:

@@ -21,6 +21,7 @@ honoured):
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -211,6 +212,32 @@ def _write_table(path: Path, columns: Mapping[str, npt.ArrayLike]) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+class _Background:
+    """A function run on a daemon thread; `result` waits for it and re-raises its exception."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        self._function: Callable[[], Any] | None = function
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dedup-prepare", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            if self._function is not None:
+                self._value = self._function()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+        finally:
+            self._function = None  # let go of its arguments
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _compare_all(
     features: RecordFeatures, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64], run: _Run
 ) -> ComparedPairs:
@@ -242,25 +269,41 @@ def run_dedup(
     run = _Run(progress, cancel)
 
     with run.stage("read"):
-        frame = source.copy() if isinstance(source, pd.DataFrame) else read_frame(source)
-        frame = apply_column_map(frame, options.column_map)
+        mapping = dict(options.column_map)
+        needed = set(config.input_columns())
+        # The file's columns to read: every mapped one (a map naming an absent column is an
+        # error), and the needed ones under their own names.
+        wanted = set(mapping) | {c for c in needed if c not in mapping}
+        if isinstance(source, pd.DataFrame):
+            frame = source[[c for c in source.columns if c in wanted]].copy()
+        else:
+            frame = read_frame(source, columns=wanted, compact=True)
+        frame = apply_column_map(frame, mapping)
     with run.stage("prepare"):
         prepared = prepare_records(frame, config)
         del frame
         records = prepared.frame
+        n_records = len(records)
         model = load_model(options.model_path, config) if options.model_path is not None else None
-        features = RecordFeatures(records, config)
+        keys = {spec.key: records[spec.key].to_numpy(dtype=object) for spec in config.training}
+        # The fields are prepared for comparison (Python-bound normalisation) on a thread while
+        # the candidates are found (FAISS and NumPy, which release the GIL): the two overlap.
+        features_job = _Background(functools.partial(RecordFeatures, records, config))
     with run.stage("candidates"):
         try:
             candidates = find_candidates(records, config.candidates)
         except RecordsError as exc:
+            features_job.result()
             raise DedupInputError(f"candidate rules: {exc}", field=exc.column) from exc
         left, right = candidates.left, candidates.right
     with run.stage("compare"):
+        features = features_job.result()
+        # The frame is no longer read (the features hold what is compared): free it.
+        problems, ids = prepared.problems, prepared.record_ids
+        del records, prepared
         compared = _compare_all(features, left, right, run)
     with run.stage("train"):
         if model is None:
-            keys = {spec.key: records[spec.key].to_numpy(dtype=object) for spec in config.training}
             try:
                 model, rounds = train_model(features, keys, compared, seed=options.seed, check=run.check)
             except ValueError as exc:
@@ -277,16 +320,15 @@ def run_dedup(
         del compared
     with run.stage("cluster"):
         cluster, refused = cluster_pairs(
-            len(records), scored.left, scored.right, scored.probabilities, config.threshold, config.cluster_min_mean
+            n_records, scored.left, scored.right, scored.probabilities, config.threshold, config.cluster_min_mean
         )
         sizes = np.bincount(cluster)
     with run.stage("write"):
         out.mkdir(parents=True, exist_ok=True)
-        ids = prepared.record_ids
         matched = scored.probabilities >= config.threshold
         written = scored.probabilities >= options.write_min_probability
         summary = DedupSummary(
-            records=len(records),
+            records=n_records,
             candidate_pairs=len(left),
             written_pairs=int(written.sum()),
             matched_pairs=int(matched.sum()),
@@ -297,13 +339,11 @@ def run_dedup(
             threshold=config.threshold,
             model=model_info,
             seconds=run.seconds,
-            row_problems=len(prepared.problems),
-            row_problems_listed=tuple(p.to_dict() for p in prepared.problems[:MAX_LISTED_PROBLEMS]),
-            row_problems_by_column=pd.Series([p.column for p in prepared.problems], dtype=object)
-            .value_counts()
-            .to_dict(),
+            row_problems=len(problems),
+            row_problems_listed=tuple(p.to_dict() for p in problems[:MAX_LISTED_PROBLEMS]),
+            row_problems_by_column=pd.Series([p.column for p in problems], dtype=object).value_counts().to_dict(),
             candidates={
-                "pairs_per_record": len(left) / len(records),
+                "pairs_per_record": len(left) / n_records,
                 "capped_pairs": candidates.capped_pairs,
                 "seconds": dict(candidates.seconds),
                 "settings": config.candidates.to_dict(),

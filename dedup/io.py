@@ -10,7 +10,7 @@ value; the value is treated as missing and every other row and column is kept.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,20 +18,41 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from dedup.config import DATE_COLUMNS, DedupConfig
 from dedup.errors import DedupInputError, InputFileError, MissingColumn
 from dedup.quality.columns import BIRTH_PRECISIONS, _integer, _text
 
-__all__ = ["PreparedRecords", "RowProblem", "apply_column_map", "parse_column_map", "prepare_records", "read_frame"]
+__all__ = [
+    "INPUT_SUFFIXES",
+    "PreparedRecords",
+    "RowProblem",
+    "apply_column_map",
+    "parse_column_map",
+    "prepare_records",
+    "read_frame",
+]
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv",)
+# The file kinds `read_frame` reads, by suffix (lowercase).
+INPUT_SUFFIXES = _PARQUET + _CSV
 ErrorFactory = Callable[[str, str], Exception]
 
 
-def read_frame(path: str | os.PathLike[str], error: ErrorFactory = InputFileError) -> pd.DataFrame:
-    """Read a CSV (UTF-8, with a header; every cell as text) or Parquet file.
+def read_frame(
+    path: str | os.PathLike[str],
+    error: ErrorFactory = InputFileError,
+    columns: Collection[str] | None = None,
+    *,
+    compact: bool = False,
+) -> pd.DataFrame:
+    """Read a CSV (UTF-8, with a header; every cell as text) or Parquet file; with ``columns``,
+    only those of them the file has (a million records' unused text columns cost gigabytes).
+    ``compact`` reads text columns as categoricals: each distinct name is one Python string,
+    not one per record.
 
     Errors are ``error(path, message)``; the message names the kind of failure, never a value.
     """
@@ -43,8 +64,25 @@ def read_frame(path: str | os.PathLike[str], error: ErrorFactory = InputFileErro
         raise error(str(file), "no such file")
     try:
         if suffix in _PARQUET:
-            return pd.read_parquet(file, engine="pyarrow")
-        return pd.read_csv(file, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+            names = None
+            if columns is not None:
+                names = [c for c in pq.read_schema(file).names if c in set(columns)]
+            if not compact:
+                return pd.read_parquet(file, engine="pyarrow", columns=names)
+            table = pq.read_table(file, columns=names)
+            for i, field in enumerate(table.schema):
+                if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                    table = table.set_column(i, field.name, pc.dictionary_encode(table.column(i)))
+            return table.to_pandas()
+        wanted = None if columns is None else set(columns)
+        return pd.read_csv(
+            file,
+            dtype="category" if compact else str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8",
+            usecols=None if wanted is None else (lambda c: c in wanted),
+        )
     except UnicodeDecodeError as exc:
         raise error(str(file), "is not UTF-8 text") from exc
     except OSError as exc:
@@ -156,8 +194,9 @@ def prepare_records(frame: pd.DataFrame, config: DedupConfig) -> PreparedRecords
             raise MissingColumn(training.key, "the training round keyed on it needs it")
     if any(spec.kind == "date" for spec in config.fields) or "birth_year" in frame.columns:
         _prepare_dates(frame, out, problems)
+    needed = set(config.input_columns())
     for column in frame.columns:
-        if column not in out and column not in DATE_COLUMNS and column != "record_id":
+        if column in needed and column not in out and column not in DATE_COLUMNS and column != "record_id":
             out[str(column)] = _text(frame[column])
     if "record_id" in frame.columns:
         ids = _text(frame["record_id"]).to_numpy(dtype=object)

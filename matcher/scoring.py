@@ -41,8 +41,10 @@ class StringColumn:
     """One text field of every record, normalised, encoded and factorised."""
 
     values: npt.NDArray[np.object_]  # normalised text, "" when missing
-    ids: npt.NDArray[np.int64]  # same id ⇔ same normalised text; -1 when missing
-    codes: npt.NDArray[np.uint32]  # encode_strings(values)
+    ids: npt.NDArray[np.int64]  # same id ⇔ same normalised text (0, 1, ...); -1 when missing
+    # encode_strings of the distinct texts, in id order: the kernels compare ids, so a name
+    # shared by a hundred thousand records is encoded once.
+    codes: npt.NDArray[np.uint32]
     offsets: npt.NDArray[np.int64]
     phonetic_ids: npt.NDArray[np.int64] | None  # same id ⇔ same phonetic key; -1 when none
 
@@ -60,8 +62,13 @@ class StringColumn:
         inverse = codes_raw.astype(np.int64)
         normalised_uniques = np.array([normalise(str(u)) for u in uniques], dtype=object)
         values = normalised_uniques[inverse]
-        ids = _factorise(values)
-        codes, offsets = encode_strings(list(values))
+        # Distinct normalised texts (two raw spellings may normalise alike), "" left out.
+        distinct_of_unique, distinct = pd.factorize(normalised_uniques)
+        kept = distinct != ""
+        renumber = np.full(len(distinct), -1, dtype=np.int64)
+        renumber[kept] = np.arange(int(kept.sum()), dtype=np.int64)
+        ids = renumber[distinct_of_unique][inverse] if len(inverse) else np.zeros(0, dtype=np.int64)
+        codes, offsets = encode_strings([str(v) for v in distinct[kept]])
         phonetic_ids = None
         if phonetic is not None:
             # Keys from the raw text: normalisation drops apostrophes that keys read (M'bark ≠ Mbark).
@@ -179,11 +186,9 @@ def _string_gamma(
         if kind not in cache:
             # Once per distinct pair of values: names repeat, so candidate pairs share a few
             # thousand (first name, first name) pairs between them.
-            value_pairs = col.ids[left[rows]] * np.int64(col.ids.max() + 1) + col.ids[right[rows]]
-            distinct, inverse = np.unique(value_pairs, return_inverse=True)
-            representative = np.empty(distinct.size, dtype=np.int64)
-            representative[inverse.reshape(-1)] = rows
-            args = (col.codes, col.offsets, col.codes, col.offsets, left[representative], right[representative])
+            base = np.int64(col.ids.max() + 1)
+            distinct, inverse = np.unique(col.ids[left[rows]] * base + col.ids[right[rows]], return_inverse=True)
+            args = (col.codes, col.offsets, col.codes, col.offsets, distinct // base, distinct % base)
             if kind == "jaro_winkler_at_least":
                 values = jaro_winkler_pairs(*args).astype(np.float64)
             elif kind == "token_set_at_least":
