@@ -38,6 +38,14 @@ from registry_store.model import (
     Residence,
     Sex,
 )
+from registry_store.reviews import (
+    EnrolmentReview,
+    HoldResult,
+    ReviewCandidate,
+    ReviewOutcome,
+    ReviewStatus,
+    ReviewStore,
+)
 from registry_store.rows import demographics_digest
 from registry_store.schema import SCHEMA_VERSION
 from registry_store.security import AuthSecurity, HistoryPage, LockState, SecurityPolicy, Verdict
@@ -89,8 +97,10 @@ __all__ = [
     "DwellingType",
     "Electricity",
     "EnrolResult",
+    "EnrolmentReview",
     "FileResult",
     "HistoryPage",
+    "HoldResult",
     "Household",
     "HouseholdChange",
     "HouseholdMember",
@@ -118,6 +128,10 @@ __all__ = [
     "RegistryStore",
     "Relation",
     "Residence",
+    "ReviewCandidate",
+    "ReviewOutcome",
+    "ReviewStatus",
+    "ReviewStore",
     "Sanitation",
     "SchemaMismatch",
     "SecurityPolicy",

@@ -12,6 +12,7 @@ from registry_store.engine import WRITE_OPTION, db_errors, warn_if_not_durable
 from registry_store.errors import SchemaMismatch
 from registry_store.schema import (
     AUDIT_FAILURES_INDEX,
+    DUPLICATE_SEARCH_TABLES,
     METADATA,
     PERSON_LOOKUP_INDEX,
     RSU_TABLES,
@@ -44,8 +45,18 @@ def _migrate_2_to_3(conn: Connection) -> None:
     AUDIT_FAILURES_INDEX.create(conn, checkfirst=True)
 
 
+def _migrate_3_to_4(conn: Connection) -> None:
+    """Version 4: the journal of person writes and the enrolments held by the 1:N duplicate search.
+
+    The journal starts empty: the persons already registered are read whole when a server builds
+    its candidate index, and the journal only has to carry the writes made after that.
+    """
+    for table in DUPLICATE_SEARCH_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 # version n -> the step that turns a version n database into version n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 
 
 @db_errors("open")

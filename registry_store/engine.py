@@ -59,6 +59,8 @@ _PG_UNIQUE_LABELS = {
     "uq_complaints_complaint_id": "complaints.complaint_id",
     "uq_complaints_idempotency_key": "complaints.idempotency_key",
     "pk_complaint_transitions": "complaint_transitions.seq",
+    "uq_enrolment_reviews_review_id": "enrolment_reviews.review_id",
+    "uq_enrolment_reviews_idempotency_key": "enrolment_reviews.idempotency_key",
 }
 _SQLITE_UNIQUE_LABELS = {
     "identities.idcs": "identities.idcs",
@@ -72,6 +74,8 @@ _SQLITE_UNIQUE_LABELS = {
     "complaints.complaint_id": "complaints.complaint_id",
     "complaints.idempotency_key": "complaints.idempotency_key",
     "complaint_transitions.complaint_id, complaint_transitions.seq": "complaint_transitions.seq",
+    "enrolment_reviews.review_id": "enrolment_reviews.review_id",
+    "enrolment_reviews.idempotency_key": "enrolment_reviews.idempotency_key",
 }
 _SQLITE_UNIQUE_PREFIX = "UNIQUE constraint failed: "
 

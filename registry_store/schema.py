@@ -25,9 +25,21 @@ well-formed IDCS, so that locking answers the same whether the IDCS is registere
 the register's copy of the security state and the only one: neither Redis nor a process keeps it.
 Failed attempts are not counted here: they are the audit rows themselves (see `security.py`).
 
+`person_changes` (schema version 4) is the journal of person writes: one row per version written
+(enrolment or update), in the same transaction, numbered by a database sequence. Its writers
+take a transaction-level lock just before the insert (PostgreSQL; SQLite serialises writers
+anyway), so sequence numbers commit in order and a reader that has seen number n has seen every
+write before it: each server process follows it to keep its in-memory candidate index in step
+with the other processes' enrolments and updates. `enrolment_reviews` holds the enrolments the
+1:N duplicate search did not let through: DUPLICATE (closed: the desk was given the existing
+IDCS) and POSSIBLE_DUPLICATE (pending: held for review, no IDCS allocated), with the submitted
+demographics, the idempotency key that makes a retry give the same answer, and, in
+`enrolment_review_candidates`, the existing persons found with their match probabilities.
+
 Version history: 1 persons and the audit trail; 2 adds the households and complaints tables and
 an index on person_versions for the exact look-up of a person by demographics; 3 adds
-`auth_security` (`bootstrap` migrates older databases forward).
+`auth_security`; 4 adds `person_changes` and the enrolment reviews (`bootstrap` migrates older
+databases forward).
 """
 
 from __future__ import annotations
@@ -80,6 +92,7 @@ __all__ = [
     "COMPLAINT_ACTOR_MAX_LENGTH",
     "COMPLAINT_REASON_MAX_LENGTH",
     "COMPLAINT_TEXT_MAX_LENGTH",
+    "DUPLICATE_SEARCH_TABLES",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "METADATA",
     "PERSON_LOOKUP_INDEX",
@@ -92,17 +105,20 @@ __all__ = [
     "auth_security",
     "complaint_transitions",
     "complaints",
+    "enrolment_review_candidates",
+    "enrolment_reviews",
     "household_active_members",
     "household_members",
     "household_versions",
     "households",
     "identities",
     "metadata",
+    "person_changes",
     "person_versions",
     "schema_meta",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
 AUDIT_FIELD_MAX_LENGTHS = {
@@ -265,6 +281,75 @@ auth_security = Table(
 
 # The tables schema version 3 added.
 SECURITY_TABLES = (auth_security,)
+
+
+# -- schema version 4: the journal of person writes, and the enrolments held by the 1:N search --
+
+person_changes = Table(
+    "person_changes",
+    METADATA,
+    Column("seq", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("idcs", CHAR(10), ForeignKey("identities.idcs"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
+)
+
+
+def _demographic_columns() -> list[Column[Any]]:
+    """The demographics columns of person_versions, for another table that stores a record."""
+    texts = [
+        f"{name}_{script}"
+        for name in ("first_name", "last_name", "father_first_name", "mother_first_name")
+        for script in ("latin", "arabic")
+    ]
+    return [
+        *(Column(name, Text, nullable=False) for name in texts),
+        Column("sex", CHAR(1), nullable=False),
+        Column("birth_year", Integer, nullable=False),
+        Column("birth_month", Integer, nullable=False),
+        Column("birth_day", Integer, nullable=False),
+        Column("birth_precision", String(16), nullable=False),
+        *(
+            Column(name, Text, nullable=False)
+            for name in ("birth_place_code", "cin", "phone", "commune_code", "address")
+        ),
+    ]
+
+
+enrolment_reviews = Table(
+    "enrolment_reviews",
+    METADATA,
+    # Insertion order, for listing the queue; the public id is review_id.
+    Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    Column("review_id", CHAR(PUBLIC_ID_LENGTH), nullable=False, unique=True),
+    Column("idempotency_key", String(IDEMPOTENCY_KEY_MAX_LENGTH), nullable=False, unique=True),
+    Column("request_digest", String(64), nullable=False),
+    Column("outcome", String(24), nullable=False),
+    Column("status", String(16), nullable=False),
+    *_demographic_columns(),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("outcome IN ('duplicate', 'possible_duplicate')", name="outcome"),
+    CheckConstraint("status IN ('pending', 'closed')", name="status"),
+    CheckConstraint("sex IN ('U', 'M', 'F')", name="sex"),
+    CheckConstraint("birth_precision IN ('unknown', 'year', 'year_month', 'full')", name="birth_precision"),
+    Index(None, "status", "id"),
+)
+
+enrolment_review_candidates = Table(
+    "enrolment_review_candidates",
+    METADATA,
+    Column("review_id", CHAR(PUBLIC_ID_LENGTH), ForeignKey("enrolment_reviews.review_id"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("idcs", CHAR(10), ForeignKey("identities.idcs"), nullable=False),
+    Column("probability", Double, nullable=False),
+    PrimaryKeyConstraint("review_id", "ordinal"),
+    CheckConstraint("ordinal >= 0", name="ordinal"),
+    CheckConstraint("probability >= 0 AND probability <= 1", name="probability"),
+)
+
+# The tables schema version 4 added, in creation order.
+DUPLICATE_SEARCH_TABLES = (person_changes, enrolment_reviews, enrolment_review_candidates)
 
 
 # -- the social registry (RSU), schema version 2 ------------------------------------------------

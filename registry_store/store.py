@@ -2,22 +2,31 @@
 
 One class for both backends (SQLite, PostgreSQL) over SQLAlchemy Core. It is thread safe: every
 call checks a connection out of the engine's pool for the duration of one transaction.
+
+Every person write (enrolment, update) also appends to the `person_changes` journal in the same
+transaction (see `registry_store.schema`), which `changes_since` reads: that is how each server
+process keeps its in-memory candidate index in step with the writes of the others.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from registry_store.bootstrap import ensure_schema
 from registry_store.engine import WRITE_OPTION, create_store_engine, db_errors, unique_violation
@@ -43,7 +52,9 @@ from registry_store.schema import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     auth_audit,
     identities,
+    person_changes,
     person_versions,
+    schema_meta,
 )
 
 __all__ = ["EnrolResult", "RegistryStore", "audit_values", "checked_idcs_hash"]
@@ -54,6 +65,12 @@ logger = logging.getLogger(__name__)
 # even once; eight draws in a row colliding means something else is wrong.
 _MAX_IDCS_ATTEMPTS = 8
 _MAX_AUDIT_LIMIT = 10_000
+_MAX_CHANGES_LIMIT = 100_000
+_PERSONS_PER_QUERY = 500  # IDCSs bound in one IN (...): well under SQLite's parameter limit
+# PostgreSQL advisory lock keys; any constants work, the same in every process.
+_PG_JOURNAL_LOCK = 0x686177696A726E6C  # "hawijrnl"
+_PG_ENROLMENT_LOCK = 0x68617769656E726C  # "hawienrl"
+_DEFAULT_LOCK_WAIT = 30.0
 _HASH_RE = re.compile(r"[0-9a-f]{32,128}")
 
 _pv = person_versions
@@ -253,6 +270,31 @@ class RegistryStore:
             raise PersonNotFound()
         return person
 
+    @staticmethod
+    def _journal(conn: Connection, idcs: str, version: int, now: datetime) -> None:
+        """Append a person write to the journal: the last statement of its transaction.
+
+        On PostgreSQL a transaction-level lock is taken first and held to the commit, so journal
+        numbers commit in the order they are drawn and a reader never sees number n + 1 before
+        n (a rolled-back write leaves a gap no one waits for). SQLite serialises writers already.
+        The lock is held only for the insert and the commit.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_JOURNAL_LOCK})
+        conn.execute(insert(person_changes), {"idcs": idcs, "version": version, "written_at": now})
+
+    def replay_enrolment(self, idempotency_key: str | None, demographics: Demographics) -> Person | None:
+        """The person an earlier `enrol` with this key created, or None; writes nothing.
+
+        IdempotencyConflict if the key was used with other demographics.
+        """
+        key = _checked_key(idempotency_key)
+        if key is None:
+            return None
+        digest = demographics_digest(demographics)
+        with db_errors("replay_enrolment"), self._read() as conn:
+            return self._replay(conn, key, digest)
+
     @db_errors("enrol")
     def enrol(self, demographics: Demographics, *, idempotency_key: str | None = None) -> EnrolResult:
         """Register a new person under a fresh random IDCS, at most once per idempotency key.
@@ -293,6 +335,7 @@ class RegistryStore:
                             "written_at": now,
                         },
                     )
+                    self._journal(conn, idcs, 1, now)
             except IntegrityError as exc:
                 violated = unique_violation(exc)
                 if violated == "identities.idempotency_key" and key is not None:
@@ -399,6 +442,7 @@ class RegistryStore:
                         "written_at": now,
                     },
                 )
+                self._journal(conn, idcs, version, now)
         except IntegrityError as exc:
             if unique_violation(exc) == "person_versions.version":
                 raise VersionConflict("another update was written at the same time") from None
@@ -427,6 +471,135 @@ class RegistryStore:
         if exists is None:
             raise PersonNotFound("merged_into")
         return merged_into
+
+    def find_persons(self, idcs: Collection[str]) -> dict[str, Person]:
+        """The latest version of each person among `idcs` that is registered, by IDCS."""
+        wanted = sorted({validate_idcs(i) for i in idcs})
+        found: dict[str, Person] = {}
+        for start in range(0, len(wanted), _PERSONS_PER_QUERY):
+            chunk = wanted[start : start + _PERSONS_PER_QUERY]
+            latest = (
+                select(_pv.c.idcs, func.max(_pv.c.version).label("version"))
+                .where(_pv.c.idcs.in_(chunk))
+                .group_by(_pv.c.idcs)
+                .subquery()
+            )
+            stmt = (
+                select(*_PERSON_COLUMNS)
+                .join(latest, (latest.c.idcs == _pv.c.idcs) & (latest.c.version == _pv.c.version))
+                .join(identities, identities.c.idcs == _pv.c.idcs)
+            )
+            with db_errors("find_persons"), self._read() as conn:
+                rows = conn.execute(stmt).mappings().all()
+            for r in rows:
+                person = person_from_row(r)
+                found[person.idcs] = person
+        return found
+
+    # -- the journal of person writes, and the enrolment lock -------------------------------------
+
+    @db_errors("change_watermark")
+    def change_watermark(self) -> int:
+        """The number of the latest person write in the journal (0 if none)."""
+        with self._read() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(person_changes.c.seq), 0))).scalar_one())
+
+    @db_errors("changes_since")
+    def changes_since(self, after: int, limit: int = 10_000) -> list[tuple[int, str]]:
+        """(number, IDCS) of the person writes numbered above `after`, in order, at most `limit`.
+
+        A reader that remembers the last number it saw and asks again from there sees every
+        enrolment and update exactly once, whichever process wrote it (see `_journal`).
+        """
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise InvalidField("after", "must be a journal number, 0 or more")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= _MAX_CHANGES_LIMIT:
+            raise InvalidField("limit", f"must be an integer from 1 to {_MAX_CHANGES_LIMIT}")
+        stmt = (
+            select(person_changes.c.seq, person_changes.c.idcs)
+            .where(person_changes.c.seq > after)
+            .order_by(person_changes.c.seq)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [(int(seq), str(idcs)) for seq, idcs in conn.execute(stmt).all()]
+
+    @db_errors("register_created_at")
+    def register_created_at(self) -> datetime:
+        """When this database's schema was created: tells one register from another (or a re-created one)."""
+        with self._read() as conn:
+            return conn.execute(select(schema_meta.c.created_at).where(schema_meta.c.id == 1)).scalar_one()
+
+    @contextlib.contextmanager
+    def enrolment_lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the register's one enrolment lock: across every process and machine using it.
+
+        The 1:N duplicate search decides on what is registered: two processes enrolling the same
+        new person at once would each find nothing and both enrol. Decisions are serialised
+        under this lock (a PostgreSQL session advisory lock; on SQLite, whose database is a
+        local file, an exclusive ``flock`` on ``<database>.enrol-lock`` beside it). Waits at most
+        `timeout` seconds (default 30), then raises StoreUnavailable. Threads of one process
+        exclude each other too (each call has its own session, or its own open file description).
+        """
+        if self._closed:
+            raise StoreUnavailable("the registry store is closed")
+        deadline = time.monotonic() + (_DEFAULT_LOCK_WAIT if timeout is None else max(0.0, timeout))
+        if self.dialect == "postgresql":
+            with self._pg_lock(deadline):
+                yield
+        else:
+            with self._file_lock(deadline):
+                yield
+
+    @contextlib.contextmanager
+    def _pg_lock(self, deadline: float) -> Iterator[None]:
+        with db_errors("enrolment_lock"):
+            conn = self._reader.connect()
+        try:
+            wait = 0.002
+            while True:
+                with db_errors("enrolment_lock"):
+                    if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _PG_ENROLMENT_LOCK}).scalar():
+                        break
+                if time.monotonic() + wait > deadline:
+                    raise StoreUnavailable("enrolment lock: another enrolment held it too long")
+                time.sleep(wait)
+                wait = min(wait * 2, 0.05)
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_ENROLMENT_LOCK})
+                except SQLAlchemyError:
+                    # Never hand a connection that may still hold the lock back to the pool.
+                    conn.invalidate()
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _file_lock(self, deadline: float) -> Iterator[None]:
+        path = Path(f"{self._engine.url.database}.enrol-lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreUnavailable("enrolment lock: cannot open the lock file") from exc
+        try:
+            wait = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() + wait > deadline:
+                        raise StoreUnavailable("enrolment lock: another enrolment held it too long") from None
+                    time.sleep(wait)
+                    wait = min(wait * 2, 0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @db_errors("count_persons")
     def count_persons(self) -> int:

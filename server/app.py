@@ -18,10 +18,14 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from dedup.errors import DedupError
 from dedup.quality import assess_registers
+from dedup.scorer import RecordScorer
 from hawiya.v1 import (
     authentication_pb2,
     authentication_pb2_grpc,
+    deduplication_pb2,
+    deduplication_pb2_grpc,
     registry_pb2,
     registry_pb2_grpc,
     residents_pb2,
@@ -35,21 +39,28 @@ from registry_store.cache import LocalProfileCache, NoCache, ProfileCache, Redis
 from registry_store.complaints import ComplaintStore
 from registry_store.households import HouseholdStore
 from registry_store.index_formula import IndexFormula
+from registry_store.reviews import ReviewStore
 from registry_store.security import AuthSecurity, SecurityPolicy
 from registry_store.store import RegistryStore
 from server.authentication import AuthenticationService
 from server.callers import CallerRegistry
 from server.config import Config
-from server.enrolment import RegistryService
+from server.dedup_jobs import DedupJobs
+from server.dedup_servicer import DedupServicer
+from server.enrolment import DuplicatePolicy, RegistryService
+from server.errors import ConfigError
+from server.identify import Identifier
 from server.idhash import IdHasher, load_or_create_key
 from server.interceptors import HawiyaInterceptor
 from server.metrics import (
     DATA_QUALITY_RUNS,
     DATA_QUALITY_SECONDS,
     cache_observer,
+    dedup_job_observer,
     publish_quality,
     update_process_metrics,
 )
+from server.person_index import SNAPSHOT_FOLDER, PersonIndex
 from server.profiles import ProfileSource
 from server.ratelimit import RateLimiter
 from server.residents import ResidentsService
@@ -69,6 +80,7 @@ SERVICE_NAMES = (
     registry_pb2.DESCRIPTOR.services_by_name["Registry"].full_name,
     social_registry_pb2.DESCRIPTOR.services_by_name["SocialRegistry"].full_name,
     residents_pb2.DESCRIPTOR.services_by_name["Residents"].full_name,
+    deduplication_pb2.DESCRIPTOR.services_by_name["Deduplication"].full_name,
 )
 
 
@@ -84,12 +96,18 @@ class RunningServer:
     address: str
     port: int
     _stopped: threading.Event = field(default_factory=threading.Event)
+    dedup: DedupJobs | None = None
+    index: PersonIndex | None = None
 
     def stop(self, grace: float) -> None:
         """Drain: report NOT_SERVING, let in-flight calls finish (up to ``grace`` s), close."""
         self.health.enter_graceful_shutdown()
+        if self.dedup is not None:
+            self.dedup.stop(grace)  # its running jobs end FAILED "interrupted"; its watches end
         self.server.stop(grace).wait()
         self._stopped.set()
+        if self.index is not None:
+            _save_index(self.index)
         self.audit.close()
         self.cache.close()
         self.store.close()
@@ -118,6 +136,25 @@ def _warm_up() -> None:
     """Load the matcher's tables and code paths before the first call is accepted."""
     someone = Identity(first_name=NameValue("Mohammed", "محمد"), birth_date=DateValue(1980, 1, 2, "full"))
     decide(someone, prepare_profile(someone))
+
+
+def _scorer(config: Config) -> RecordScorer:
+    """The match model of the 1:N search: HAWIYA_MATCH_MODEL's, else the packaged one."""
+    try:
+        return RecordScorer.from_file(config.match_model) if config.match_model else RecordScorer.default()
+    except (DedupError, OSError) as exc:
+        raise ConfigError("HAWIYA_MATCH_MODEL", f"cannot use the match model: {exc}") from exc
+
+
+def _save_index(index: PersonIndex, wait: bool = True) -> None:
+    """The candidate index's snapshot, so the next start loads it; never fatal.
+
+    ``wait`` False: skipped if another worker is writing one.
+    """
+    try:
+        index.save(wait=wait)
+    except Exception as exc:  # a snapshot is an optimisation: the next start rebuilds without it
+        log.warning("candidate index snapshot not saved (%s)", type(exc).__name__)
 
 
 def _process_metrics_loop(stopped: threading.Event) -> None:
@@ -186,6 +223,10 @@ def start_server(
     # First: a bad formula file stops the start before anything is opened.
     formula = IndexFormula.load(config.rsu_index_formula) if config.rsu_index_formula else IndexFormula.default()
     hasher = IdHasher(load_or_create_key(config.id_hash_key, config.data_dir))
+    scorer = _scorer(config)
+    person_index = PersonIndex(store, config.data_dir / SNAPSHOT_FOLDER)
+    identifier = Identifier(store, person_index, scorer)
+    duplicates = DuplicatePolicy(config.duplicate_high, config.duplicate_low)
     credentials = server_credentials(config)
     cache = build_cache(config)
     policy = SecurityPolicy(config.max_failed_attempts, config.attempt_window_seconds, config.freeze_seconds)
@@ -194,7 +235,15 @@ def start_server(
     limiter = RateLimiter(callers.callers)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="grpc"),
-        interceptors=[HawiyaInterceptor(callers, limiter, config.max_deadline_seconds)],
+        interceptors=[
+            HawiyaInterceptor(
+                callers,
+                limiter,
+                config.max_deadline_seconds,
+                max_stream_seconds=config.max_stream_seconds,
+                stream_idle_seconds=config.stream_idle_seconds,
+            )
+        ],
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             # Workers share the port; a lone server must own it, so a second one fails to start.
@@ -208,10 +257,24 @@ def start_server(
     residents_pb2_grpc.add_ResidentsServicer_to_server(
         ResidentsServicer(ResidentsService(AuthSecurity(store), hasher)), server
     )
-    registry_pb2_grpc.add_RegistryServicer_to_server(RegistryServicer(RegistryService(store, profiles, hasher)), server)
+    registry = RegistryService(store, profiles, hasher, identifier, ReviewStore(store), duplicates)
+    registry_pb2_grpc.add_RegistryServicer_to_server(RegistryServicer(registry), server)
     homes = HouseholdStore(store, formula)
     social_registry = SocialRegistryService(store, homes, ComplaintStore(store))
     social_registry_pb2_grpc.add_SocialRegistryServicer_to_server(SocialRegistryServicer(social_registry), server)
+    dedup_jobs = DedupJobs(
+        config.dedup_jobs_dir,
+        config.effective_dedup_input_dir,
+        max_running=config.dedup_max_running,
+        max_queued=config.dedup_max_queued,
+        max_stream_records=config.dedup_max_stream_records,
+        observe=dedup_job_observer,
+        max_long_calls=max(1, config.threads // 4),  # watches and uploads never take every handler thread
+        heartbeat_seconds=min(10.0, config.max_deadline_seconds / 2),  # a watch answers within the cap
+        retention_seconds=config.dedup_retention_days * 86400.0,
+        min_free_bytes=config.dedup_min_free_mb << 20,
+    )
+    deduplication_pb2_grpc.add_DeduplicationServicer_to_server(DedupServicer(dedup_jobs), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):
@@ -227,11 +290,22 @@ def start_server(
         audit.close()
         raise OSError(f"cannot listen on {address}: {exc}") from exc
     server.start()
-    _warm_up()
+    try:
+        _warm_up()
+        identifier.warm_up()
+        person_index.load()  # health says NOT_SERVING until the 1:N search's index is loaded
+    except BaseException:
+        server.stop(0)
+        audit.close()
+        raise
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     bound = _address(config.host, port)
-    running = RunningServer(server, health_servicer, store, audit, cache, bound, port)
+    running = RunningServer(server, health_servicer, store, audit, cache, bound, port, index=person_index)
+    # A rebuilt index is saved off the start-up path, so that the next start can load it.
+    threading.Thread(target=_save_index, args=(person_index, False), daemon=True, name="index-snapshot").start()
+    running.dedup = dedup_jobs
+    dedup_jobs.start()
     threading.Thread(target=_process_metrics_loop, args=(running._stopped,), daemon=True).start()
     watch_store(store, health_servicer, ("", *SERVICE_NAMES), running._stopped)
     if config.quality_interval:

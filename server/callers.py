@@ -60,6 +60,7 @@ KNOWN_RPCS = (
     "Registry/Enrol",
     "Registry/GetPerson",
     "Registry/UpdatePerson",
+    "Registry/Identify",
     "SocialRegistry/RegisterHousehold",
     "SocialRegistry/GetHousehold",
     "SocialRegistry/UpdateHousehold",
@@ -71,6 +72,14 @@ KNOWN_RPCS = (
     "Residents/LockAuthentication",
     "Residents/UnlockAuthentication",
     "Residents/GetAuthHistory",
+    "Deduplication/SubmitJob",
+    "Deduplication/SubmitRecords",
+    "Deduplication/GetJob",
+    "Deduplication/ListJobs",
+    "Deduplication/WatchJob",
+    "Deduplication/CancelJob",
+    "Deduplication/ReadResults",
+    "Deduplication/DeleteJob",
 )
 # What GetPerson (and Enrol, UpdatePerson) may show of a person besides its IDCS, status and
 # version, one entry per attribute a caller may be allowed to read ("*" in a file: all).

@@ -16,6 +16,8 @@ from grpc_status import rpc_status
 from hawiya.v1 import (
     authentication_pb2,
     authentication_pb2_grpc,
+    deduplication_pb2,
+    deduplication_pb2_grpc,
     person_pb2,
     registry_pb2,
     registry_pb2_grpc,
@@ -92,6 +94,8 @@ def _run(ns: argparse.Namespace) -> int:
                 request = authentication_pb2.AuthenticateRequest(idcs=ns.idcs, claimed=_demographics(ns))
                 _print(auth.Authenticate(request, metadata=metadata, timeout=ns.timeout))
                 return 0
+            if ns.client_command.startswith("dedup-"):
+                return _dedup(ns, deduplication_pb2_grpc.DeduplicationStub(channel), metadata)
             registry = registry_pb2_grpc.RegistryStub(channel)
             if ns.client_command == "enrol":
                 request = registry_pb2.EnrolRequest(
@@ -106,6 +110,35 @@ def _run(ns: argparse.Namespace) -> int:
             return 0
         except grpc.RpcError as err:
             return _report_error(err)
+
+
+def _dedup(
+    ns: argparse.Namespace, stub: deduplication_pb2_grpc.DeduplicationStub, metadata: tuple[tuple[str, str], ...]
+) -> int:
+    """dedup-submit and dedup-status; with --wait, follow the job to its end (exit 0 if it SUCCEEDED)."""
+    if ns.client_command == "dedup-submit":
+        options = deduplication_pb2.DedupOptions(
+            column_map=dict(ns.column_map), threshold=ns.threshold, model_path=ns.model_path, label=ns.label
+        )
+        request = deduplication_pb2.SubmitJobRequest(path=ns.path, options=options)
+        job = stub.SubmitJob(request, metadata=metadata, timeout=ns.timeout).job
+    else:
+        job = stub.GetJob(deduplication_pb2.GetJobRequest(job_id=ns.job_id), metadata=metadata, timeout=ns.timeout).job
+    if ns.wait:
+        # The deadline bounds each update, not the job: the server sends one at least every 10 s.
+        for update in stub.WatchJob(deduplication_pb2.WatchJobRequest(job_id=job.job_id), metadata=metadata):
+            job = update.job
+            state = deduplication_pb2.JobState.Name(job.state).removeprefix("JOB_STATE_")
+            print(f"{state} {job.stage} {job.progress:.0%} {job.progress_message}".rstrip(), file=sys.stderr)
+    _print(job)
+    return 0 if not ns.wait or job.state == deduplication_pb2.JOB_STATE_SUCCEEDED else 1
+
+
+def _column(text: str) -> tuple[str, str]:
+    source, sep, target = text.partition("=")
+    if not sep or not source or not target:
+        raise argparse.ArgumentTypeError("--column must be FILE_COLUMN=REGISTER_COLUMN")
+    return source, target
 
 
 def _person_options(parser: argparse.ArgumentParser) -> None:
@@ -144,4 +177,26 @@ def add_client_commands(subparsers: argparse._SubParsersAction) -> None:
     get = commands.add_parser("get", parents=[common], help="Registry/GetPerson")
     get.add_argument("--idcs", required=True)
     get.add_argument("--version", type=int, default=0, help="0 for the latest")
+
+    submit = commands.add_parser(
+        "dedup-submit", parents=[common], help="Deduplication/SubmitJob: a file in the server's dedup input folder"
+    )
+    submit.add_argument("--path", required=True, help="the file, relative to HAWIYA_DEDUP_INPUT_DIR")
+    submit.add_argument(
+        "--column",
+        dest="column_map",
+        type=_column,
+        action="append",
+        default=[],
+        metavar="FILE_COLUMN=REGISTER_COLUMN",
+        help="rename a column of the file (repeatable), e.g. prenom=first_name_latin",
+    )
+    submit.add_argument("--threshold", type=float, default=0.0, help="match probability threshold (default: 0.5)")
+    submit.add_argument("--model-path", default="", help="a saved model.json in the input folder (default: train)")
+    submit.add_argument("--label", default="", help="a label shown with the job")
+    submit.add_argument("--wait", action="store_true", help="follow the job's progress until it ends")
+
+    status = commands.add_parser("dedup-status", parents=[common], help="Deduplication/GetJob (and WatchJob)")
+    status.add_argument("--job-id", required=True)
+    status.add_argument("--wait", action="store_true", help="follow the job's progress until it ends")
     client.set_defaults(handler=_run)

@@ -46,13 +46,39 @@ class Config:
     tls_key: Path | None = None
     tls_client_ca: Path | None = None  # set: clients must present a certificate it signed (mTLS)
     quality_interval: int = 3600  # seconds between data-quality reports; 0 = none
+    # The 1:N duplicate search of enrolment and Identify.
+    duplicate_high: float = 0.9  # match probability from which an enrolment is a DUPLICATE
+    duplicate_low: float = 0.5  # from which it is a POSSIBLE_DUPLICATE, held for review
+    match_model: Path | None = None  # None: the packaged model (dedup/data/register_model.json)
+    # Batch dedup jobs (the Deduplication service).
+    dedup_input_dir: Path | None = None  # None: data_dir/dedup-input
+    dedup_max_running: int = 1
+    dedup_max_queued: int = 8
+    dedup_max_stream_records: int = 10_000_000
+    dedup_retention_days: int = 7  # 0: finished jobs are kept until DeleteJob
+    dedup_min_free_mb: int = 1024
+    max_stream_seconds: float = 3600.0
+    stream_idle_seconds: float = 60.0
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.duplicate_low <= self.duplicate_high <= 1.0:
+            raise ConfigError(
+                "HAWIYA_DUPLICATE_LOW",
+                "must be greater than 0 and at most HAWIYA_DUPLICATE_HIGH, itself at most 1",
+            )
         if (self.tls_cert is None) != (self.tls_key is None):
             missing = "HAWIYA_TLS_KEY" if self.tls_key is None else "HAWIYA_TLS_CERT"
             raise ConfigError(missing, "HAWIYA_TLS_CERT and HAWIYA_TLS_KEY are set together")
         if self.tls_client_ca is not None and self.tls_cert is None:
             raise ConfigError("HAWIYA_TLS_CLIENT_CA", "needs HAWIYA_TLS_CERT and HAWIYA_TLS_KEY")
+        if self.dedup_input_dir is not None:
+            # Callers name files in the input folder: the jobs' folder (their records and
+            # results, every caller's) must be neither it, nor in it, nor around it.
+            given, jobs = self.dedup_input_dir.resolve(), self.dedup_jobs_dir.resolve()
+            if given.is_relative_to(jobs) or jobs.is_relative_to(given):
+                raise ConfigError(
+                    "HAWIYA_DEDUP_INPUT_DIR", f"must not be, contain or be inside the dedup jobs folder {jobs}"
+                )
 
     @property
     def sqlite_path(self) -> Path:
@@ -65,6 +91,14 @@ class Config:
     @property
     def effective_callers_file(self) -> Path:
         return self.callers_file or self.data_dir / "callers.toml"
+
+    @property
+    def effective_dedup_input_dir(self) -> Path:
+        return self.dedup_input_dir or self.data_dir / "dedup-input"
+
+    @property
+    def dedup_jobs_dir(self) -> Path:
+        return self.data_dir / "dedup-jobs"
 
 
 # name → (parser, description). The description is printed by `hawiya serve --help`
@@ -104,6 +138,16 @@ def _positive_float(variable: str, raw: str) -> float:
         raise ConfigError(variable, f"must be a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(variable, f"must be greater than 0, got {raw!r}")
+    return value
+
+
+def _probability(variable: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(variable, f"must be a number, got {raw!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise ConfigError(variable, f"must be a probability greater than 0 and at most 1, got {raw!r}")
     return value
 
 
@@ -194,6 +238,39 @@ _SETTINGS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "quality_interval": (
         _non_negative_int,
         "seconds between data-quality reports of the RNP and RSU, exported as gauges (0 = off)",
+    ),
+    "duplicate_high": (
+        _probability,
+        "match probability from which an enrolment is refused as DUPLICATE of an existing person",
+    ),
+    "duplicate_low": (
+        _probability,
+        "match probability from which an enrolment is held for review as POSSIBLE_DUPLICATE",
+    ),
+    "match_model": (_path, "model.json of `hawiya dedup` scoring the 1:N search; default: the packaged model"),
+    "dedup_input_dir": (
+        _path,
+        "the only folder SubmitJob reads dedup input files (and saved models) from, each caller in its own"
+        " CALLER_ID/ folder of it; default DATA_DIR/dedup-input; never DATA_DIR itself nor DATA_DIR/dedup-jobs",
+    ),
+    "dedup_max_running": (_positive_int, "dedup jobs run at once (each in its own process), over all workers"),
+    "dedup_max_queued": (_positive_int, "dedup jobs waiting to run; more submissions get RESOURCE_EXHAUSTED"),
+    "dedup_max_stream_records": (_positive_int, "records one SubmitRecords stream may send"),
+    "dedup_retention_days": (
+        _non_negative_int,
+        "days a finished dedup job and its results are kept before they are removed (0 = until DeleteJob)",
+    ),
+    "dedup_min_free_mb": (
+        _non_negative_int,
+        "free disk (MB) the dedup jobs folder must keep: streamed records beyond get RESOURCE_EXHAUSTED",
+    ),
+    "max_stream_seconds": (
+        _positive_float,
+        "longest a streaming call (SubmitRecords, WatchJob, ReadResults) may stay open; then it ends",
+    ),
+    "stream_idle_seconds": (
+        _positive_float,
+        "how long a SubmitRecords stream may send nothing before it is cancelled",
     ),
 }
 

@@ -46,3 +46,31 @@ class RateLimited(ServerError):
 
 class DeadlineExceeded(ServerError):
     """The call ran out of time: the caller's deadline, or the server's cap on every call."""
+
+
+class JobNotFound(ServerError):
+    """No dedup job has this id, or the caller did not submit it (the two are not told apart)."""
+
+
+class JobLimitReached(ServerError):
+    """A limit of the dedup jobs is reached: jobs waiting (HAWIYA_DEDUP_MAX_QUEUED), or long calls open."""
+
+
+class JobStateConflict(ServerError):
+    """A dedup job is not in a state that allows the call (results of a job still running, ...)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+class JobFileError(ServerError):
+    """A dedup job's state file cannot be read or written; the message names the path."""
+
+
+class ServerStopping(ServerError):
+    """The server is shutting down: a long call (watching a job) ends; the caller retries elsewhere."""
+
+
+class IndexNotReady(ServerError):
+    """The 1:N search's candidate index is still loading (the server is starting): retry shortly."""

@@ -8,6 +8,13 @@ handler runs; any exception it raises becomes a status through :mod:`server.stat
 policy rules: an error that would tell a caller an IDCS is not registered becomes that caller's
 PERMISSION_DENIED unless its policy allows it to know, and an answer ready only after the
 deadline becomes DEADLINE_EXCEEDED. Health checking and reflection are left alone (no key needed).
+
+The deadline cap bounds each message of a streaming call, not the whole call. A server-streaming
+or client-streaming call (watching a job, reading its results, streaming records in) is bounded
+as a whole by ``max_stream_seconds``, and a client stream by ``stream_idle_seconds`` between two
+messages: past them the call is cancelled, even if its handler is blocked sending to a client
+that does not read or waiting for one that does not send, so no caller can hold a handler
+thread for ever.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,17 +48,21 @@ _PACKAGE = "/hawiya.v1."
 
 
 class HawiyaInterceptor(grpc.ServerInterceptor):
-    """Wraps each hawiya unary method once; the wrapped handler is reused for every call."""
+    """Wraps each hawiya method once (of each of the four kinds); the wrapped handler is reused for every call."""
 
     def __init__(
         self,
         callers: CallerRegistry,
         limiter: RateLimiter | None = None,
         max_deadline_seconds: float = math.inf,
+        max_stream_seconds: float = math.inf,
+        stream_idle_seconds: float = math.inf,
     ) -> None:
         self._callers = callers
         self._limiter = limiter or RateLimiter(())
         self._cap = max_deadline_seconds
+        self._stream_cap = max_stream_seconds
+        self._idle = stream_idle_seconds
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(
@@ -70,6 +82,10 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
                 wrapped = self._wrap_unary(method, handler)
             elif handler.stream_stream is not None:
                 wrapped = self._wrap_stream(method, handler)
+            elif handler.unary_stream is not None:
+                wrapped = self._wrap_server_stream(method, handler)
+            elif handler.stream_unary is not None:
+                wrapped = self._wrap_client_stream(method, handler)
             else:
                 return handler
             self._wrapped[method] = wrapped
@@ -220,6 +236,175 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+    def _wrap_server_stream(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """One request, a stream of answers (watching a job, reading its results).
+
+        The deadline cap bounds each answer; ``max_stream_seconds`` the whole stream (a watch of a
+        longer job ends, and is called again).
+        """
+        short, metrics = _method_metrics(method, "server_stream")
+        started, seconds, handled = metrics
+        behaviour = handler.unary_stream
+        identify = self._caller
+        admit = self._limiter.admit
+        deadline = self._deadline
+        visible = self._visible
+        stream_cap = self._stream_cap
+
+        def serve(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            begin = time.perf_counter()
+            started.inc()
+            WORKER_CALLS.inc()
+            limit = _StreamLimit(context, stream_cap)
+            request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
+            deadline_token = DEADLINE.set(limit.bound(deadline(context)))
+            failure: grpc.Status | None = None
+            caller = None
+            try:
+                caller = identify(context, short)
+                admit(caller)
+                caller_token = CURRENT_CALLER.set(caller)
+                try:
+                    for response in behaviour(request, context):
+                        if time.monotonic() >= DEADLINE.get():
+                            raise DeadlineExceeded("the answer took longer than the deadline (or the server's cap)")
+                        yield response
+                        DEADLINE.set(limit.bound(deadline(context)))
+                finally:
+                    CURRENT_CALLER.reset(caller_token)
+            except Exception as exc:
+                failure, unexpected = status_for(visible(exc, caller, short))
+                if unexpected:
+                    log.exception("unexpected error in %s", short)
+            except GeneratorExit:  # the client cancelled or its deadline passed
+                code = grpc.StatusCode.DEADLINE_EXCEEDED if context.time_remaining() <= 0 else grpc.StatusCode.CANCELLED
+                handled[code].inc()
+                raise
+            finally:
+                limit.stop()
+                DEADLINE.reset(deadline_token)
+                REQUEST_ID.reset(request_token)
+                seconds.observe(time.perf_counter() - begin)
+            if failure is not None:
+                handled[failure.code].inc()
+                context.abort_with_status(failure)
+            handled[grpc.StatusCode.OK].inc()
+
+        return grpc.unary_stream_rpc_method_handler(
+            serve,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _wrap_client_stream(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        """A stream of requests, one answer (records streamed into a job): the cap bounds each message,
+        ``max_stream_seconds`` the whole call, ``stream_idle_seconds`` the wait for the next message."""
+        short, metrics = _method_metrics(method, "client_stream")
+        started, seconds, handled = metrics
+        behaviour = handler.stream_unary
+        identify = self._caller
+        admit = self._limiter.admit
+        deadline = self._deadline
+        visible = self._visible
+        stream_cap, idle = self._stream_cap, self._idle
+
+        def serve(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Any:
+            begin = time.perf_counter()
+            started.inc()
+            WORKER_CALLS.inc()
+            limit = _StreamLimit(context, stream_cap, idle)
+            request_token = REQUEST_ID.set(uuid.uuid4().hex[:16])
+            deadline_token = DEADLINE.set(limit.bound(deadline(context)))
+
+            def messages() -> Iterator[Any]:
+                for message in request_iterator:
+                    limit.received()
+                    DEADLINE.set(limit.bound(deadline(context)))
+                    yield message
+                limit.received(last=True)
+
+            failure: grpc.Status | None = None
+            caller = None
+            try:
+                caller = identify(context, short)
+                admit(caller)
+                caller_token = CURRENT_CALLER.set(caller)
+                try:
+                    response = behaviour(messages(), context)
+                finally:
+                    CURRENT_CALLER.reset(caller_token)
+                if time.monotonic() >= DEADLINE.get():
+                    raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
+            except Exception as exc:
+                if not context.is_active():  # the client went away mid-stream: nobody to answer
+                    code = (
+                        grpc.StatusCode.DEADLINE_EXCEEDED
+                        if context.time_remaining() <= 0
+                        else grpc.StatusCode.CANCELLED
+                    )
+                    handled[code].inc()
+                    return None
+                failure, unexpected = status_for(visible(exc, caller, short))
+                if unexpected:
+                    log.exception("unexpected error in %s", short)
+            finally:
+                limit.stop()
+                DEADLINE.reset(deadline_token)
+                REQUEST_ID.reset(request_token)
+                seconds.observe(time.perf_counter() - begin)
+            if failure is not None:
+                handled[failure.code].inc()
+                context.abort_with_status(failure)
+            handled[grpc.StatusCode.OK].inc()
+            return response
+
+        return grpc.stream_unary_rpc_method_handler(
+            serve,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class _StreamLimit:
+    """Cancels a streaming call that has lasted ``total`` seconds, or waited ``idle`` for a message.
+
+    A thread of its own watches the clock, because the handler's thread may be blocked inside
+    gRPC (sending to a client that does not read, or waiting for one that does not send), where
+    only a cancel reaches it.
+    """
+
+    def __init__(self, context: grpc.ServicerContext, total: float, idle: float = math.inf) -> None:
+        now = time.monotonic()
+        self._context = context
+        self._end = now + total
+        self._idle = idle
+        self._last = now
+        self._done = threading.Event()
+        if math.isfinite(total) or math.isfinite(idle):
+            threading.Thread(target=self._watch, name="stream-limit", daemon=True).start()
+
+    def bound(self, deadline: float) -> float:
+        """A message's deadline, no later than the end of the whole call."""
+        return min(deadline, self._end)
+
+    def received(self, *, last: bool = False) -> None:
+        """A message arrived (``last``: the stream is over, nothing more is waited for)."""
+        self._last = math.inf if last else time.monotonic()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        while True:
+            wake = min(self._end, self._last + self._idle)
+            now = time.monotonic()
+            if now >= wake:
+                break
+            if self._done.wait(min(wake - now, 1.0)):  # re-read: a message moves the idle limit on
+                return
+        log.info("stream call cancelled: %s", "too long" if now >= self._end else "idle")
+        self._context.cancel()
 
 
 def _method_metrics(method: str, kind: str) -> tuple[str, tuple[Any, Any, dict[grpc.StatusCode, Any]]]:

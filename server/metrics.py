@@ -19,6 +19,7 @@ __all__ = [
     "AUTH_SECURITY_DENIALS",
     "CACHE_BREAKER_OPEN",
     "CACHE_EVENTS",
+    "CANDIDATE_INDEX_RECORDS",
     "COMPLAINTS_CLOSED",
     "COMPLAINTS_OPENED",
     "COMPLAINT_RESOLUTION_SECONDS",
@@ -27,6 +28,11 @@ __all__ = [
     "DATA_QUALITY_RUNS",
     "DATA_QUALITY_SECONDS",
     "DATA_QUALITY_TIMESTAMP",
+    "DEDUP_JOBS_FINISHED",
+    "DEDUP_JOBS_SUBMITTED",
+    "DEDUP_JOB_PROGRESS",
+    "DUPLICATE_SEARCH_SECONDS",
+    "ENROL_OUTCOMES",
     "GRPC_HANDLED",
     "GRPC_HANDLING_SECONDS",
     "GRPC_STARTED",
@@ -37,6 +43,7 @@ __all__ = [
     "STORE_UP",
     "WORKER_CALLS",
     "cache_observer",
+    "dedup_job_observer",
     "publish_quality",
     "update_process_metrics",
 ]
@@ -196,4 +203,56 @@ STORE_UP = Gauge(
     "hawiya_store_up",
     "1 while the register answers the health probe (health SERVING), 0 while it does not.",
     multiprocess_mode="min",
+)
+
+
+# -- batch dedup jobs (the Deduplication service) ----------------------------------------------
+
+# The worker that runs a job updates the gauge from the job's progress file; no job id as a
+# label (unbounded): with several jobs at once, it shows the most recently updated one.
+DEDUP_JOB_PROGRESS = Gauge(
+    "hawiya_dedup_job_progress_ratio",
+    "Progress of the running dedup job, 0 to 1 (1 once it has succeeded; stays at the last job's value).",
+    multiprocess_mode="mostrecent",
+)
+DEDUP_JOBS_SUBMITTED = Counter(
+    "hawiya_dedup_jobs_submitted",
+    "Dedup jobs queued, by source (file or records).",
+    ["source"],
+)
+DEDUP_JOBS_FINISHED = Counter(
+    "hawiya_dedup_jobs_finished",
+    "Dedup jobs ended, by final state (succeeded, failed or cancelled).",
+    ["state"],
+)
+
+
+def dedup_job_observer(event: str, source: str, state: str, progress: float) -> None:
+    """The dedup job manager's observer: ``event`` is submitted, progress or finished."""
+    if event == "submitted":
+        DEDUP_JOBS_SUBMITTED.labels(source).inc()
+    elif event == "progress":
+        DEDUP_JOB_PROGRESS.set(progress)
+    elif event == "finished":
+        DEDUP_JOB_PROGRESS.set(progress)
+        DEDUP_JOBS_FINISHED.labels(state).inc()
+
+
+# -- the 1:N duplicate search (enrolment and Identify) ---------------------------------------------
+
+CANDIDATE_INDEX_RECORDS = Gauge(
+    "hawiya_candidate_index_records",
+    "Persons in the candidate index of the 1:N search (every worker holds the whole register's).",
+    multiprocess_mode="max",
+)
+ENROL_OUTCOMES = Counter(
+    "hawiya_enrol_outcomes",
+    "Enrolment answers by outcome: enrolled, already_enrolled, duplicate, possible_duplicate.",
+    ["outcome"],
+)
+DUPLICATE_SEARCH_SECONDS = Histogram(
+    "hawiya_duplicate_search_seconds",
+    "Time of one 1:N search (candidates from the index, scored by the match model), by call.",
+    ["call"],
+    buckets=_LATENCY_BUCKETS,
 )

@@ -25,8 +25,9 @@ from server.convert import (
     status_from_proto,
 )
 from server.deadline import remaining
-from server.enrolment import ENROLLED, RegistryService
+from server.enrolment import ALREADY_ENROLLED, DUPLICATE, ENROLLED, POSSIBLE_DUPLICATE, RegistryService
 from server.errors import InvalidField
+from server.identify import Match
 from server.interceptors import CURRENT_CALLER
 from server.metrics import AUTH_DECISIONS
 from server.ratelimit import RateLimiter
@@ -66,7 +67,9 @@ _MODE_OUT = {
 _MODE_IN = {v: k for k, v in _MODE_OUT.items()}
 _OUTCOME = {
     ENROLLED: registry_pb2.ENROL_OUTCOME_ENROLLED,
-    "ALREADY_ENROLLED": registry_pb2.ENROL_OUTCOME_ALREADY_ENROLLED,
+    ALREADY_ENROLLED: registry_pb2.ENROL_OUTCOME_ALREADY_ENROLLED,
+    DUPLICATE: registry_pb2.ENROL_OUTCOME_DUPLICATE,
+    POSSIBLE_DUPLICATE: registry_pb2.ENROL_OUTCOME_POSSIBLE_DUPLICATE,
 }
 
 
@@ -201,10 +204,21 @@ class RegistryServicer(registry_pb2_grpc.RegistryServicer):
     ) -> registry_pb2.EnrolResponse:
         demographics = demographics_from_proto(request.demographics)
         result = self._service.enrol(request.idempotency_key, demographics)
-        readable = CURRENT_CALLER.get().readable_attributes
-        return registry_pb2.EnrolResponse(
-            outcome=_OUTCOME[result.outcome], person=person_to_proto(result.person, readable)
+        response = registry_pb2.EnrolResponse(
+            outcome=_OUTCOME[result.outcome],
+            matches=[_match(m) for m in result.matches],
+            review_id=result.review_id,
         )
+        if result.person is not None:
+            response.person.CopyFrom(person_to_proto(result.person, CURRENT_CALLER.get().readable_attributes))
+        return response
+
+    def Identify(  # noqa: N802
+        self, request: registry_pb2.IdentifyRequest, context: grpc.ServicerContext
+    ) -> registry_pb2.IdentifyResponse:
+        demographics = claimed_from_proto(request.demographics, field="demographics")
+        found = self._service.identify(demographics, request.max_results, request.min_probability)
+        return registry_pb2.IdentifyResponse(candidates=[_match(m) for m in found])
 
     def GetPerson(  # noqa: N802
         self, request: registry_pb2.GetPersonRequest, context: grpc.ServicerContext
@@ -227,3 +241,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServicer):
         )
         readable = CURRENT_CALLER.get().readable_attributes
         return registry_pb2.UpdatePersonResponse(person=person_to_proto(person, readable))
+
+
+def _match(match: Match) -> registry_pb2.IdentityMatch:
+    return registry_pb2.IdentityMatch(
+        idcs=match.idcs,
+        probability=match.probability,
+        levels=[registry_pb2.FieldLevel(field=name, level=level) for name, level in match.levels],
+    )

@@ -7,21 +7,22 @@ The register functions take the records the store yields (``RegistryStore.iter_p
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from dedup import io as dedup_io
+from dedup.demographics import demographics_frame
 from dedup.errors import MissingColumn, QualityFileError, UnknownColumn
 from dedup.quality.columns import KNOWN_COLUMNS
 from dedup.quality.duplicates import DuplicateEstimator
 from dedup.quality.report import QualityReport, assess
 
 if TYPE_CHECKING:
-    from registry_store.model import Person
+    from registry_store.model import Demographics, Person
     from registry_store.social_model import Household
 
 __all__ = ["assess_registers", "members_frame", "parse_column_map", "persons_frame", "read_table"]
@@ -62,61 +63,19 @@ def read_table(path: str | os.PathLike[str], column_map: Mapping[str, str] | Non
 
 
 def persons_frame(persons: Iterable[Person]) -> pd.DataFrame:
-    """RNP persons as a table in the report's columns, plus ``status`` (active, deceased, merged)."""
-    rows: dict[str, list[Any]] = {
-        c: []
-        for c in (
-            "idcs",
-            "first_name_latin",
-            "first_name_arabic",
-            "last_name_latin",
-            "last_name_arabic",
-            "father_first_name_latin",
-            "father_first_name_arabic",
-            "mother_first_name_latin",
-            "mother_first_name_arabic",
-            "sex",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "birth_precision",
-            "birth_place_code",
-            "cin",
-            "phone",
-            "commune_code",
-            "address",
-            "status",
-        )
-    }
-    for p in persons:
-        d = p.demographics
-        values = (
-            p.idcs,
-            d.first_name.latin,
-            d.first_name.arabic,
-            d.last_name.latin,
-            d.last_name.arabic,
-            d.father_first_name.latin,
-            d.father_first_name.arabic,
-            d.mother_first_name.latin,
-            d.mother_first_name.arabic,
-            "" if d.sex.value == "U" else d.sex.value,  # unspecified is missing
-            d.birth_date.year,
-            d.birth_date.month,
-            d.birth_date.day,
-            d.birth_date.precision.value,
-            d.birth_place_code,
-            d.cin,
-            d.phone,
-            d.residence.commune_code,
-            d.residence.address,
-            p.status.value,
-        )
-        for column, value in zip(rows, values, strict=True):
-            rows[column].append(value)
-    frame = pd.DataFrame(rows)
-    for column in ("birth_year", "birth_month", "birth_day"):
-        frame[column] = frame[column].astype("int64")
+    """RNP persons as a table: ``idcs``, the register columns (`dedup.demographics`), ``status``."""
+    idcs: list[str] = []
+    status: list[str] = []
+
+    def demographics() -> Iterator[Demographics]:
+        for person in persons:
+            idcs.append(person.idcs)
+            status.append(person.status.value)
+            yield person.demographics
+
+    frame = demographics_frame(demographics())
+    frame.insert(0, "idcs", idcs)
+    frame["status"] = status
     return frame
 
 

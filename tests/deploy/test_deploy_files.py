@@ -27,7 +27,7 @@ METRICS_MODULE = ROOT / "server" / "metrics.py"
 
 # Metrics a panel may show before the server defines them, each with the feature that brings it.
 # Their panels must say so in their description. Remove an entry once server/metrics.py has it.
-PENDING_METRICS = {"hawiya_dedup_job_progress_ratio": "the dedup job's progress (dedup feature)"}
+PENDING_METRICS: dict[str, str] = {}
 
 # Labels every scraped series has, or that histogram buckets add.
 _TARGET_LABELS = {"job", "instance"}

@@ -46,7 +46,15 @@ def _enrol(handle: ServerHandle, channel: grpc.Channel, n: int) -> list[str]:
     registry = registry_pb2_grpc.RegistryStub(channel)
     people = []
     for i in range(n):
-        d = demographics(f"Salma{chr(65 + i % 26)}", "Berrada", first_ar="", last_ar="", birth=(1987, 3, 12))
+        d = demographics(
+            f"Salma{chr(65 + i % 26)}",
+            "Berrada",
+            first_ar="",
+            last_ar="",
+            birth=(1987, 3, 12),
+            cin=f"OP{i:06d}",  # each her own: people sharing CIN and phone would be one to Enrol's 1:N search
+            phone=f"0670{i:06d}",
+        )
         people.append(registry.Enrol(enrol_request(d), metadata=handle.metadata()).person.idcs)
     return people
 

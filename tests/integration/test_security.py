@@ -764,6 +764,7 @@ def _templates(handle: ServerHandle) -> FuzzTarget:
         ),
         "Enrol": enrol_request(_person("fuzzenrol")),
         "GetPerson": registry_pb2.GetPersonRequest(idcs=idcs[4]),
+        "Identify": registry_pb2.IdentifyRequest(demographics=people[4], max_results=5),
         "UpdatePerson": registry_pb2.UpdatePersonRequest(idcs=idcs[5], demographics=people[5]),
         "RegisterHousehold": sr.RegisterHouseholdRequest(
             idempotency_key=uuid.uuid4().hex, household=household((idcs[7], sr.RELATION_HEAD))

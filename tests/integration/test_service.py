@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -27,9 +28,19 @@ BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DA
 WRONG_BIRTH = person_pb2.BirthDate(year=1987, month=3, day=13, precision=person_pb2.DATE_PRECISION_FULL)
 
 
+_serial = itertools.count(1)
+
+
+def _fatima() -> person_pb2.Demographics:
+    """Fatima Zahra El Alaoui, born 1987-03-12: each call another woman of that name and date (her
+    own CIN, phone and place of birth), so that Enrol's 1:N search does not take her for a duplicate."""
+    n = next(_serial)
+    return demographics(cin=f"FZ{n:06d}", phone=f"0650{n:06d}", birth_place_code=f"P{n}")
+
+
 @pytest.fixture()
 def enrolled(server: ServerHandle, registry_stub: registry_pb2_grpc.RegistryStub) -> registry_pb2.EnrolResponse:
-    return registry_stub.Enrol(enrol_request(demographics()), metadata=server.metadata())
+    return registry_stub.Enrol(enrol_request(_fatima()), metadata=server.metadata())
 
 
 def _claim_true(idcs: str, birth: person_pb2.BirthDate = BIRTH) -> auth_pb2.AuthenticateRequest:
@@ -204,18 +215,18 @@ def test_one_audit_row_per_answered_call_without_personal_data(server, auth_stub
 
 def test_enrol_is_idempotent(server, registry_stub) -> None:
     key = uuid.uuid4().hex
-    first = registry_stub.Enrol(
-        enrol_request(
-            demographics("Youssef", "Benali", first_ar="يوسف", last_ar="بنعلي", sex=person_pb2.SEX_MALE), key
-        ),
-        metadata=server.metadata(),
+    # His own CIN and phone: with the defaults he would be, to the 1:N search, the Fatimas of other tests.
+    youssef = demographics(
+        "Youssef",
+        "Benali",
+        first_ar="يوسف",
+        last_ar="بنعلي",
+        sex=person_pb2.SEX_MALE,
+        cin="YB100001",
+        phone="0650100001",
     )
-    again = registry_stub.Enrol(
-        enrol_request(
-            demographics("Youssef", "Benali", first_ar="يوسف", last_ar="بنعلي", sex=person_pb2.SEX_MALE), key
-        ),
-        metadata=server.metadata(),
-    )
+    first = registry_stub.Enrol(enrol_request(youssef, key), metadata=server.metadata())
+    again = registry_stub.Enrol(enrol_request(youssef, key), metadata=server.metadata())
     assert first.outcome == registry_pb2.ENROL_OUTCOME_ENROLLED
     assert again.outcome == registry_pb2.ENROL_OUTCOME_ALREADY_ENROLLED
     assert again.person.idcs == first.person.idcs
@@ -260,7 +271,7 @@ def test_update_writes_a_new_version_and_keeps_history(server, registry_stub, au
     latest = registry_stub.GetPerson(registry_pb2.GetPersonRequest(idcs=idcs), metadata=server.metadata())
     assert latest.person.version == 2 and list(latest.versions) == [1, 2]
     first = registry_stub.GetPerson(registry_pb2.GetPersonRequest(idcs=idcs, version=1), metadata=server.metadata())
-    assert first.person.demographics.phone == "0612345678"
+    assert first.person.demographics.phone == enrolled.person.demographics.phone
     with pytest.raises(grpc.RpcError) as err:
         registry_stub.UpdatePerson(
             registry_pb2.UpdatePersonRequest(idcs=idcs, demographics=changed, expected_version=1),
@@ -296,6 +307,11 @@ def test_concurrent_enrolment_with_retries_stores_each_person_once(server: Serve
                 first_ar="",
                 last_ar="",
                 birth=(1950 + i % 60, 1 + i % 12, 1 + i % 28),
+                # Each their own CIN, phone and place of birth: to Enrol's 1:N search, people of one
+                # name, parents, place, CIN and phone are one person.
+                cin=f"CC{i:06d}",
+                phone=f"0680{i:06d}",
+                birth_place_code=f"P{i}",
             ),
             f"concurrency-{uuid.uuid4().hex}-{i}",
         )

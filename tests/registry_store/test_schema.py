@@ -62,7 +62,9 @@ def test_timestamps_are_timezone_aware_everywhere() -> None:
         for column in table.columns
         if isinstance(column.type, sa.DateTime | UtcDateTime)
     ]
-    assert len(timestamps) == 12  # 4 of the RNP and audit, 5 of the RSU (version 2), 3 of the locks (version 3)
+    # 4 of the RNP and audit, 5 of the RSU (version 2), 3 of the locks (version 3), 3 of the journal
+    # and the enrolment reviews (version 4)
+    assert len(timestamps) == 15
     for table, column, type_ in timestamps:
         assert isinstance(type_, UtcDateTime), (table, column)
 

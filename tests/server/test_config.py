@@ -106,3 +106,16 @@ def test_id_hash_key_is_created_once_by_racing_processes(tmp_path: Path) -> None
     assert len(set(keys)) == 1 and len(keys[0]) == 32
     assert load_or_create_key("", tmp_path) == keys[0]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("input_dir", ["{data}", "{data}/dedup-jobs", "{data}/dedup-jobs/inbox", "{data}/../d/."])
+def test_the_dedup_input_folder_is_never_the_jobs_folder(tmp_path: Path, input_dir: str) -> None:
+    data = tmp_path / "d"
+    env = {"HAWIYA_DATA_DIR": str(data), "HAWIYA_DEDUP_INPUT_DIR": input_dir.format(data=data)}
+    with pytest.raises(ConfigError) as caught:
+        load_config(env)
+    assert "HAWIYA_DEDUP_INPUT_DIR" in str(caught.value)
+    env["HAWIYA_DEDUP_INPUT_DIR"] = str(data / "dedup-input")
+    assert load_config(env).effective_dedup_input_dir == data / "dedup-input"
+    env["HAWIYA_DEDUP_INPUT_DIR"] = str(tmp_path / "elsewhere")
+    assert load_config(env).dedup_input_dir == tmp_path / "elsewhere"

@@ -25,27 +25,35 @@ _sym_db = _symbol_database.Default()
 from hawiya.v1 import person_pb2 as hawiya_dot_v1_dot_person__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18hawiya/v1/registry.proto\x12\thawiya.v1\x1a\x16hawiya/v1/person.proto\"V\n\x0c\x45nrolRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12-\n\x0c\x64\x65mographics\x18\x02 \x01(\x0b\x32\x17.hawiya.v1.Demographics\"\\\n\rEnrolResponse\x12(\n\x07outcome\x18\x01 \x01(\x0e\x32\x17.hawiya.v1.EnrolOutcome\x12!\n\x06person\x18\x02 \x01(\x0b\x32\x11.hawiya.v1.Person\"1\n\x10GetPersonRequest\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"H\n\x11GetPersonResponse\x12!\n\x06person\x18\x01 \x01(\x0b\x32\x11.hawiya.v1.Person\x12\x10\n\x08versions\x18\x02 \x03(\x03\"\xaa\x01\n\x13UpdatePersonRequest\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12-\n\x0c\x64\x65mographics\x18\x02 \x01(\x0b\x32\x17.hawiya.v1.Demographics\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.hawiya.v1.PersonStatus\x12\x13\n\x0bmerged_into\x18\x04 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x05 \x01(\x03\"9\n\x14UpdatePersonResponse\x12!\n\x06person\x18\x01 \x01(\x0b\x32\x11.hawiya.v1.Person*m\n\x0c\x45nrolOutcome\x12\x1d\n\x19\x45NROL_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45NROL_OUTCOME_ENROLLED\x10\x01\x12\"\n\x1e\x45NROL_OUTCOME_ALREADY_ENROLLED\x10\x02\x32\xdf\x01\n\x08Registry\x12:\n\x05\x45nrol\x12\x17.hawiya.v1.EnrolRequest\x1a\x18.hawiya.v1.EnrolResponse\x12\x46\n\tGetPerson\x12\x1b.hawiya.v1.GetPersonRequest\x1a\x1c.hawiya.v1.GetPersonResponse\x12O\n\x0cUpdatePerson\x12\x1e.hawiya.v1.UpdatePersonRequest\x1a\x1f.hawiya.v1.UpdatePersonResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18hawiya/v1/registry.proto\x12\thawiya.v1\x1a\x16hawiya/v1/person.proto\"V\n\x0c\x45nrolRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12-\n\x0c\x64\x65mographics\x18\x02 \x01(\x0b\x32\x17.hawiya.v1.Demographics\"\x9a\x01\n\rEnrolResponse\x12(\n\x07outcome\x18\x01 \x01(\x0e\x32\x17.hawiya.v1.EnrolOutcome\x12!\n\x06person\x18\x02 \x01(\x0b\x32\x11.hawiya.v1.Person\x12)\n\x07matches\x18\x03 \x03(\x0b\x32\x18.hawiya.v1.IdentityMatch\x12\x11\n\treview_id\x18\x04 \x01(\t\"Y\n\rIdentityMatch\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12\x13\n\x0bprobability\x18\x02 \x01(\x01\x12%\n\x06levels\x18\x03 \x03(\x0b\x32\x15.hawiya.v1.FieldLevel\"*\n\nFieldLevel\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\"n\n\x0fIdentifyRequest\x12-\n\x0c\x64\x65mographics\x18\x01 \x01(\x0b\x32\x17.hawiya.v1.Demographics\x12\x13\n\x0bmax_results\x18\x02 \x01(\x05\x12\x17\n\x0fmin_probability\x18\x03 \x01(\x01\"@\n\x10IdentifyResponse\x12,\n\ncandidates\x18\x01 \x03(\x0b\x32\x18.hawiya.v1.IdentityMatch\"1\n\x10GetPersonRequest\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"H\n\x11GetPersonResponse\x12!\n\x06person\x18\x01 \x01(\x0b\x32\x11.hawiya.v1.Person\x12\x10\n\x08versions\x18\x02 \x03(\x03\"\xaa\x01\n\x13UpdatePersonRequest\x12\x0c\n\x04idcs\x18\x01 \x01(\t\x12-\n\x0c\x64\x65mographics\x18\x02 \x01(\x0b\x32\x17.hawiya.v1.Demographics\x12\'\n\x06status\x18\x03 \x01(\x0e\x32\x17.hawiya.v1.PersonStatus\x12\x13\n\x0bmerged_into\x18\x04 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x05 \x01(\x03\"9\n\x14UpdatePersonResponse\x12!\n\x06person\x18\x01 \x01(\x0b\x32\x11.hawiya.v1.Person*\xb0\x01\n\x0c\x45nrolOutcome\x12\x1d\n\x19\x45NROL_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45NROL_OUTCOME_ENROLLED\x10\x01\x12\"\n\x1e\x45NROL_OUTCOME_ALREADY_ENROLLED\x10\x02\x12\x1b\n\x17\x45NROL_OUTCOME_DUPLICATE\x10\x03\x12$\n ENROL_OUTCOME_POSSIBLE_DUPLICATE\x10\x04\x32\xa4\x02\n\x08Registry\x12:\n\x05\x45nrol\x12\x17.hawiya.v1.EnrolRequest\x1a\x18.hawiya.v1.EnrolResponse\x12\x46\n\tGetPerson\x12\x1b.hawiya.v1.GetPersonRequest\x1a\x1c.hawiya.v1.GetPersonResponse\x12O\n\x0cUpdatePerson\x12\x1e.hawiya.v1.UpdatePersonRequest\x1a\x1f.hawiya.v1.UpdatePersonResponse\x12\x43\n\x08Identify\x12\x1a.hawiya.v1.IdentifyRequest\x1a\x1b.hawiya.v1.IdentifyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hawiya.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENROLOUTCOME']._serialized_start=602
-  _globals['_ENROLOUTCOME']._serialized_end=711
+  _globals['_ENROLOUTCOME']._serialized_start=979
+  _globals['_ENROLOUTCOME']._serialized_end=1155
   _globals['_ENROLREQUEST']._serialized_start=63
   _globals['_ENROLREQUEST']._serialized_end=149
-  _globals['_ENROLRESPONSE']._serialized_start=151
-  _globals['_ENROLRESPONSE']._serialized_end=243
-  _globals['_GETPERSONREQUEST']._serialized_start=245
-  _globals['_GETPERSONREQUEST']._serialized_end=294
-  _globals['_GETPERSONRESPONSE']._serialized_start=296
-  _globals['_GETPERSONRESPONSE']._serialized_end=368
-  _globals['_UPDATEPERSONREQUEST']._serialized_start=371
-  _globals['_UPDATEPERSONREQUEST']._serialized_end=541
-  _globals['_UPDATEPERSONRESPONSE']._serialized_start=543
-  _globals['_UPDATEPERSONRESPONSE']._serialized_end=600
-  _globals['_REGISTRY']._serialized_start=714
-  _globals['_REGISTRY']._serialized_end=937
+  _globals['_ENROLRESPONSE']._serialized_start=152
+  _globals['_ENROLRESPONSE']._serialized_end=306
+  _globals['_IDENTITYMATCH']._serialized_start=308
+  _globals['_IDENTITYMATCH']._serialized_end=397
+  _globals['_FIELDLEVEL']._serialized_start=399
+  _globals['_FIELDLEVEL']._serialized_end=441
+  _globals['_IDENTIFYREQUEST']._serialized_start=443
+  _globals['_IDENTIFYREQUEST']._serialized_end=553
+  _globals['_IDENTIFYRESPONSE']._serialized_start=555
+  _globals['_IDENTIFYRESPONSE']._serialized_end=619
+  _globals['_GETPERSONREQUEST']._serialized_start=621
+  _globals['_GETPERSONREQUEST']._serialized_end=670
+  _globals['_GETPERSONRESPONSE']._serialized_start=672
+  _globals['_GETPERSONRESPONSE']._serialized_end=744
+  _globals['_UPDATEPERSONREQUEST']._serialized_start=747
+  _globals['_UPDATEPERSONREQUEST']._serialized_end=917
+  _globals['_UPDATEPERSONRESPONSE']._serialized_start=919
+  _globals['_UPDATEPERSONRESPONSE']._serialized_end=976
+  _globals['_REGISTRY']._serialized_start=1158
+  _globals['_REGISTRY']._serialized_end=1450
 # @@protoc_insertion_point(module_scope)

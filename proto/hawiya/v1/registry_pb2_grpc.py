@@ -51,6 +51,11 @@ class RegistryStub:
                 request_serializer=hawiya_dot_v1_dot_registry__pb2.UpdatePersonRequest.SerializeToString,
                 response_deserializer=hawiya_dot_v1_dot_registry__pb2.UpdatePersonResponse.FromString,
                 _registered_method=True)
+        self.Identify = channel.unary_unary(
+                '/hawiya.v1.Registry/Identify',
+                request_serializer=hawiya_dot_v1_dot_registry__pb2.IdentifyRequest.SerializeToString,
+                response_deserializer=hawiya_dot_v1_dot_registry__pb2.IdentifyResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServicer:
@@ -59,9 +64,13 @@ class RegistryServicer:
     """
 
     def Enrol(self, request, context):
-        """Enrols a person and allocates a random IDCS. Retrying with the same idempotency key and
-        the same demographics returns the same person and never creates a second one; the same
-        key with different demographics is INVALID_ARGUMENT on "idempotency_key".
+        """Enrols a person and allocates a random IDCS, unless the person is already registered.
+        Before an IDCS is issued the demographics are searched against the register (1:N): a
+        match above the high threshold is DUPLICATE (the existing IDCS is returned, nothing is
+        written but the answer); between the thresholds, POSSIBLE_DUPLICATE (held for review, no
+        IDCS); below, ENROLLED. Retrying with the same idempotency key and the same demographics
+        returns the same answer and never creates a second person; the same key with different
+        demographics is INVALID_ARGUMENT on "idempotency_key".
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -76,6 +85,15 @@ class RegistryServicer:
 
     def UpdatePerson(self, request, context):
         """Writes a new version of a person.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Identify(self, request, context):
+        """Searches the register for the persons some demographics may be (1:N identification): the
+        candidates, ranked, with their match probabilities. Only for callers allowed to call it:
+        its answer tells which IDCSs are registered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -98,6 +116,11 @@ def add_RegistryServicer_to_server(servicer, server):
                     servicer.UpdatePerson,
                     request_deserializer=hawiya_dot_v1_dot_registry__pb2.UpdatePersonRequest.FromString,
                     response_serializer=hawiya_dot_v1_dot_registry__pb2.UpdatePersonResponse.SerializeToString,
+            ),
+            'Identify': grpc.unary_unary_rpc_method_handler(
+                    servicer.Identify,
+                    request_deserializer=hawiya_dot_v1_dot_registry__pb2.IdentifyRequest.FromString,
+                    response_serializer=hawiya_dot_v1_dot_registry__pb2.IdentifyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -183,6 +206,33 @@ class Registry:
             '/hawiya.v1.Registry/UpdatePerson',
             hawiya_dot_v1_dot_registry__pb2.UpdatePersonRequest.SerializeToString,
             hawiya_dot_v1_dot_registry__pb2.UpdatePersonResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Identify(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hawiya.v1.Registry/Identify',
+            hawiya_dot_v1_dot_registry__pb2.IdentifyRequest.SerializeToString,
+            hawiya_dot_v1_dot_registry__pb2.IdentifyResponse.FromString,
             options,
             channel_credentials,
             insecure,
