@@ -108,19 +108,23 @@ def enrol_request(key: str, demographics: person_pb2.Demographics) -> registry_p
 def enrol_population(
     channel: grpc.Channel, api_key: str, n: int, seed: int, *, threads: int = 8, timeout: float = 30.0
 ) -> list[Enrolled]:
-    """Enrol ``n`` seeded synthetic persons (idempotently) and return them with their IDCS."""
+    """Enrol ``n`` seeded synthetic persons (idempotently) and return those enrolled, with their IDCS.
+
+    The synthetic register holds duplicates on purpose; enrolment's duplicate search refuses
+    them (no person, no IDCS in the answer), so they are left out of the population.
+    """
     registry = registry_pb2_grpc.RegistryStub(channel)
     metadata = (("x-api-key", api_key),)
 
-    def enrol(item: tuple[str, person_pb2.Demographics]) -> Enrolled:
+    def enrol(item: tuple[str, person_pb2.Demographics]) -> Enrolled | None:
         record_id, demographics = item
         reply = registry.Enrol(
             enrol_request(f"bench-{seed}-{record_id}", demographics), metadata=metadata, timeout=timeout
         )
-        return Enrolled(reply.person.idcs, demographics)
+        return Enrolled(reply.person.idcs, demographics) if reply.HasField("person") else None
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(enrol, synthetic_demographics(n, seed)))
+        return [e for e in pool.map(enrol, synthetic_demographics(n, seed)) if e is not None]
 
 
 def unknown_idcs(rng: random.Random, known: set[str]) -> str:
