@@ -156,6 +156,10 @@ DATA_QUALITY_RUNS = Counter(
 _QUALITY_LABELS = check_names()
 
 
+# Bound once: the cache reports an event on every authentication.
+_CACHE_EVENT_COUNTERS = {event: CACHE_EVENTS.labels(event) for event in ("hit", "miss", "error", "skipped")}
+
+
 def cache_observer(event: str) -> None:
     """The cache's observer: counts events and follows the breaker's state."""
     if event == "open":
@@ -163,7 +167,8 @@ def cache_observer(event: str) -> None:
     elif event == "closed":
         CACHE_BREAKER_OPEN.set(0)
     else:
-        CACHE_EVENTS.labels(event).inc()
+        counter = _CACHE_EVENT_COUNTERS.get(event)
+        (counter if counter is not None else CACHE_EVENTS.labels(event)).inc()
 
 
 def update_process_metrics() -> None:

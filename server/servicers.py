@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 
@@ -167,8 +168,21 @@ def _authentication_request(
     return idcs, claimed_from_proto(request.claimed), rules_from_policy(request.policy, caller)
 
 
+# The decision counter's children, bound once per label set (decision × reason × mode: at most
+# 40): `.labels()` per call costs a lock and a tuple of strings.
+_DECISION_COUNTERS: dict[tuple[str, str, str], Any] = {}
+
+
+def _count_decision(outcome: AuthOutcome) -> None:
+    labels = (outcome.decision, outcome.reason, _mode_label(outcome))
+    counter = _DECISION_COUNTERS.get(labels)
+    if counter is None:
+        counter = _DECISION_COUNTERS.setdefault(labels, AUTH_DECISIONS.labels(*labels))
+    counter.inc()
+
+
 def _answer(outcome: AuthOutcome) -> authentication_pb2.AuthenticateResponse:
-    AUTH_DECISIONS.labels(outcome.decision, outcome.reason, _mode_label(outcome)).inc()
+    _count_decision(outcome)
     return authentication_pb2.AuthenticateResponse(
         decision=_DECISION[outcome.decision],
         matches=[
