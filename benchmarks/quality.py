@@ -205,8 +205,8 @@ def fit_and_score(features: RecordFeatures, key_values: dict[str, ObjArray], can
     """The engine's training (`dedup.training.train_model`: u from random pairs, m by EM in the
     configuration's rounds, λ of the candidates, no labels), then every candidate's probability."""
     compared = compare_pairs(features, candidates.left, candidates.right)
-    model, rounds = train_model(features, key_values, compared, seed=seed)
-    scored = weigh_pairs(model, features, compared)
+    model, rounds, evidence = train_model(features, key_values, compared, seed=seed)
+    scored = weigh_pairs(model, features, compared, evidence)
     return Scored(model, scored.probabilities, rounds)
 
 

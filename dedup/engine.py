@@ -305,7 +305,7 @@ def run_dedup(
     with run.stage("train"):
         if model is None:
             try:
-                model, rounds = train_model(features, keys, compared, seed=options.seed, check=run.check)
+                model, rounds, evidence = train_model(features, keys, compared, seed=options.seed, check=run.check)
             except ValueError as exc:
                 raise DedupInputError(str(exc), field="training") from exc
             model_info: dict[str, Any] = {
@@ -314,9 +314,10 @@ def run_dedup(
                 "rounds": rounds,
             }
         else:
+            evidence = None
             model_info = {"source": "file", "path": str(options.model_path), "prior": model.prior}
     with run.stage("score"):
-        scored = weigh_pairs(model, features, compared)
+        scored = weigh_pairs(model, features, compared, evidence)
         del compared
     with run.stage("cluster"):
         cluster, refused = cluster_pairs(

@@ -28,6 +28,7 @@ __all__ = [
     "compare_pairs",
     "estimate_prior",
     "groups_pairs",
+    "pair_evidence",
     "random_pairs",
     "score_pairs",
     "train_model",
@@ -137,16 +138,30 @@ def compare_pairs(features: RecordFeatures, left: IntArray, right: IntArray) -> 
     return ComparedPairs(np.asarray(left, np.int64), np.asarray(right, np.int64), gamma, crossed)
 
 
-def weigh_pairs(model: FellegiSunterModel, features: RecordFeatures, pairs: ComparedPairs) -> ScoredPairs:
-    """Match weights and probabilities of compared pairs (term frequencies from the model's tables)."""
+def pair_evidence(model: FellegiSunterModel, features: RecordFeatures, pairs: ComparedPairs) -> npt.NDArray[np.float64]:
+    """The fields' total weight of each compared pair (term frequencies from the model's tables),
+    without the prior (see `FellegiSunterModel.evidence`)."""
     tf_left: dict[str, npt.NDArray[np.float64]] = {}
     tf_right: dict[str, npt.NDArray[np.float64]] = {}
     for field in features.tf_fields:
         tf_left[field], tf_right[field] = features.term_frequencies(
             model, field, pairs.left, pairs.right, pairs.crossed
         )
-    weights = model.match_weights(pairs.gamma, tf_left, tf_right).astype(np.float64)
-    return ScoredPairs(pairs.left, pairs.right, pairs.gamma, weights, model.probabilities(weights))
+    return model.evidence(pairs.gamma, tf_left, tf_right)
+
+
+def weigh_pairs(
+    model: FellegiSunterModel,
+    features: RecordFeatures,
+    pairs: ComparedPairs,
+    evidence: npt.NDArray[np.float64] | None = None,
+) -> ScoredPairs:
+    """Match weights and probabilities of compared pairs; ``evidence``, when given, is
+    `pair_evidence` of a model with the same m, u and term frequencies (training's)."""
+    if evidence is None:
+        evidence = pair_evidence(model, features, pairs)
+    weights = model.with_prior(evidence)
+    return ScoredPairs(pairs.left, pairs.right, pairs.gamma, weights.astype(np.float64), model.probabilities(weights))
 
 
 def score_pairs(model: FellegiSunterModel, features: RecordFeatures, left: IntArray, right: IntArray) -> ScoredPairs:
@@ -160,8 +175,9 @@ def train_model(
     candidates: ComparedPairs,
     seed: int = 0,
     check: Callable[[], None] | None = None,
-) -> tuple[FellegiSunterModel, list[dict[str, Any]]]:
-    """u from random pairs, m by EM in the config's rounds, λ of the candidates; and each round's figures.
+) -> tuple[FellegiSunterModel, list[dict[str, Any]], npt.NDArray[np.float64]]:
+    """u from random pairs, m by EM in the config's rounds, λ of the candidates; each round's
+    figures; and the candidates' evidence (`pair_evidence`), which scoring them reuses.
 
     ``keys`` holds the values of each training round's key column; ``check`` is called between
     steps (a cancel raises from it).
@@ -209,6 +225,7 @@ def train_model(
         else:  # every round that could learn it found no pairs: EM's starting values
             m.append(tuple(m_default))
     provisional = FellegiSunterModel(comparisons, tuple(m), trained.u, 0.5, trained.tf_tables)
-    bits = weigh_pairs(provisional, features, candidates).weights  # prior 0.5 adds nothing
-    prior = estimate_prior(bits) if bits.size else 0.5
-    return FellegiSunterModel(comparisons, tuple(m), trained.u, prior, trained.tf_tables), stats
+    evidence = pair_evidence(provisional, features, candidates)
+    prior = estimate_prior(evidence) if evidence.size else 0.5
+    model = FellegiSunterModel(comparisons, tuple(m), trained.u, prior, trained.tf_tables)
+    return model, stats, evidence

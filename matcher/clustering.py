@@ -121,6 +121,14 @@ def cluster_pairs(
         if not 0.0 <= value <= 1.0:
             raise ClusteringError(f"{name} must lie in [0, 1], got {value!r}")
     guard = threshold if min_mean is None else min_mean
+    # Only records with a link can join a cluster, and the guard only reads pairs between two
+    # clusters that merge: a pair with an unlinked end can never count. Leave those out.
+    linked = np.zeros(n_records, dtype=bool)
+    strong = p >= threshold
+    linked[a[strong]] = True
+    linked[b[strong]] = True
+    useful = linked[a] & linked[b]
+    a, b, p = a[useful], b[useful], p[useful]
     # Both directions of every scored pair, grouped by record (CSR).
     ends = np.concatenate((a, b))
     others = np.concatenate((b, a))

@@ -350,8 +350,21 @@ class FellegiSunterModel:
         ``tf_left``/``tf_right`` map a tf-adjusted field to the term frequency of each pair's
         left/right value (``term_frequencies`` gives them; NaN where unknown).
         """
-        fields = self._field_weights(gamma, tf_left, tf_right)
-        return (self.prior_weight + fields.sum(axis=1)).astype(np.float32)
+        return self.with_prior(self.evidence(gamma, tf_left, tf_right))
+
+    def evidence(
+        self,
+        gamma: npt.NDArray[np.integer[Any]],
+        tf_left: TermFrequencies | None = None,
+        tf_right: TermFrequencies | None = None,
+    ) -> npt.NDArray[np.float64]:
+        """The fields' total weight per pair, without the prior: what ``match_weights`` adds the
+        prior weight to. It does not depend on λ, so one evaluation serves every prior."""
+        return self._field_weights(gamma, tf_left, tf_right).sum(axis=1)
+
+    def with_prior(self, evidence: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+        """Match weights from `evidence`: the prior weight added, as ``match_weights`` returns them."""
+        return (self.prior_weight + evidence).astype(np.float32)
 
     def probabilities(self, weights: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Match probability of each weight (the prior is already inside the weight)."""
