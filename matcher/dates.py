@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -192,10 +193,22 @@ def _keys(
 
 
 def _differing_digits(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    count = np.zeros(a.shape, dtype=np.int64)
-    for power in range(8):
-        scale = 10**power
-        count += (a // scale) % 10 != (b // scale) % 10
+    """How many of the 8 low decimal digits of each ``a`` and ``b`` (≥ 0) differ."""
+    return _differing_digits_kernel(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _differing_digits_kernel(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    # One pass with scalar divisions: eight array-wide floor divisions and modulos cost seconds
+    # over millions of pairs.
+    count = np.zeros(a.size, dtype=np.int64)
+    for i in range(a.size):
+        x, y = a[i], b[i]
+        for _ in range(8):
+            if x % 10 != y % 10:
+                count[i] += 1
+            x //= 10
+            y //= 10
     return count
 
 
