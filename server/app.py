@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import signal
 import threading
 import time
@@ -70,6 +68,7 @@ from server.social_registry import SocialRegistryService
 from server.social_registry_servicer import SocialRegistryServicer
 from server.store_health import watch_store
 from server.tls import server_credentials
+from server.workers import try_lock
 
 __all__ = ["SERVICE_NAMES", "RunningServer", "build_cache", "open_store", "serve_forever", "start_server"]
 
@@ -204,16 +203,10 @@ def _quality_lock(data_dir: Path) -> int | None:
     """
     path = data_dir / "quality.lock"
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        return try_lock(path)
     except OSError as exc:
         log.warning("cannot open %s (%s): every worker computes the data-quality reports", path, exc.strerror)
         return -1
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
 
 
 def start_server(

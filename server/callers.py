@@ -43,8 +43,10 @@ from matcher.authentication import DEFAULT_FUZZY_MIN_SCORE, MatchMode, MatchRule
 from server.errors import CallersFileError, InvalidField, PermissionDenied, Unauthenticated
 
 __all__ = [
+    "DEMOGRAPHIC_ATTRIBUTES",
     "KNOWN_RPCS",
     "PERSON_ATTRIBUTES",
+    "RECORD_ATTRIBUTES",
     "Caller",
     "CallerRegistry",
     "add_caller",
@@ -81,9 +83,9 @@ KNOWN_RPCS = (
     "Deduplication/ReadResults",
     "Deduplication/DeleteJob",
 )
-# What GetPerson (and Enrol, UpdatePerson) may show of a person besides its IDCS, status and
-# version, one entry per attribute a caller may be allowed to read ("*" in a file: all).
-PERSON_ATTRIBUTES = (
+# A person's demographic attributes, as the contract names them (Authenticate's per-attribute
+# answers, GetPerson's readable fields).
+DEMOGRAPHIC_ATTRIBUTES = (
     "first_name",
     "last_name",
     "father_first_name",
@@ -94,10 +96,12 @@ PERSON_ATTRIBUTES = (
     "cin",
     "phone",
     "residence",
-    "merged_into",
-    "created_at",
-    "updated_at",
 )
+# Facts of the record itself, beside its IDCS, status and version.
+RECORD_ATTRIBUTES = ("merged_into", "created_at", "updated_at")
+# What GetPerson (and Enrol, UpdatePerson) may show of a person besides its IDCS, status and
+# version, one entry per attribute a caller may be allowed to read ("*" in a file: all).
+PERSON_ATTRIBUTES = (*DEMOGRAPHIC_ATTRIBUTES, *RECORD_ATTRIBUTES)
 _CALLER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 

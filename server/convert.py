@@ -24,6 +24,7 @@ from registry_store.model import (
     Residence,
     Sex,
 )
+from server.callers import DEMOGRAPHIC_ATTRIBUTES, RECORD_ATTRIBUTES
 from server.errors import InvalidField
 
 __all__ = [
@@ -234,32 +235,17 @@ def _timestamp(moment: datetime) -> Timestamp:
     return stamp
 
 
-_DEMOGRAPHIC_ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "father_first_name",
-    "mother_first_name",
-    "sex",
-    "birth_date",
-    "birth_place_code",
-    "cin",
-    "phone",
-    "residence",
-)
-_RECORD_ATTRIBUTES = ("merged_into", "created_at", "updated_at")
-
-
 def person_to_proto(person: Person, readable: frozenset[str] | None = None) -> person_pb2.Person:
     """The person as a message; with `readable`, only those attributes besides IDCS, status, version."""
     message = _person_message(person)
     if readable is None:
         return message
-    for name in _DEMOGRAPHIC_ATTRIBUTES:
+    for name in DEMOGRAPHIC_ATTRIBUTES:
         if name not in readable:
             message.demographics.ClearField(name)
-    if not readable.intersection(_DEMOGRAPHIC_ATTRIBUTES):
+    if not readable.intersection(DEMOGRAPHIC_ATTRIBUTES):
         message.ClearField("demographics")
-    for name in _RECORD_ATTRIBUTES:
+    for name in RECORD_ATTRIBUTES:
         if name not in readable:
             message.ClearField(name)
     return message

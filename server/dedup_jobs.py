@@ -81,6 +81,7 @@ from dedup.config import DEFAULT_CONFIG
 from dedup.demographics import REGISTER_COLUMNS as _DEMOGRAPHIC_COLUMNS
 from dedup.io import INPUT_SUFFIXES
 from server.errors import InvalidField, JobFileError, JobLimitReached, JobNotFound, JobStateConflict, ServerStopping
+from server.workers import try_lock
 
 __all__ = [
     "FORMAT_VERSION",
@@ -286,17 +287,6 @@ def read_job(job_dir: Path) -> Job:
         raise JobFileError(f"{path}: not a dedup job file ({type(exc).__name__})") from exc
 
 
-def _try_lock(path: Path) -> int | None:
-    """An exclusive flock on ``path`` (created if needed), or None if another holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
 @dataclass
 class _Child:
     """A job running in a child process of this worker."""
@@ -434,7 +424,7 @@ class DedupJobs:
         self, owner: str, options: JobOptions, model_file: str, batches: Iterable[Mapping[str, Sequence[Any]]]
     ) -> Job:
         staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self._dir))
-        receiving = _try_lock(staging / "receiving.lock")
+        receiving = try_lock(staging / "receiving.lock")
         writer: pq.ParquetWriter | None = None
         job_id = uuid.uuid4().hex
         job_dir = self._dir / job_id
@@ -510,14 +500,7 @@ class DedupJobs:
         if page_token and not _JOB_ID.fullmatch(page_token):
             raise InvalidField("page_token", "is not a token this service returned")
         jobs = []
-        for entry in self._dir.iterdir():
-            if not _JOB_ID.fullmatch(entry.name):
-                continue
-            try:
-                job = read_job(entry)
-            except (FileNotFoundError, JobFileError) as exc:
-                log.warning("dedup job folder %s skipped: %s", entry.name, type(exc).__name__)
-                continue
+        for job in self._all_jobs(warn=True):
             if job.owner == owner and (state is None or job.state is state):
                 jobs.append(job)
         jobs.sort(key=lambda j: (j.submitted_at, j.job_id), reverse=True)
@@ -806,17 +789,11 @@ class DedupJobs:
         expired = []
         with self._locked():
             now = time.time()
-            for entry in self._dir.iterdir():
-                if not _JOB_ID.fullmatch(entry.name):
-                    continue
-                try:
-                    job = read_job(entry)
-                except (FileNotFoundError, JobFileError):
-                    continue
+            for job in self._all_jobs():
                 if job.state.final and job.finished_at is not None and now - job.finished_at > self._retention:
                     trash = self._dir / f".deleting-{job.job_id}"
                     try:
-                        os.rename(entry, trash)
+                        os.rename(self._dir / job.job_id, trash)
                     except OSError:
                         log.exception("dedup job %s: cannot remove it after the retention period", job.job_id)
                         continue
@@ -902,7 +879,7 @@ class DedupJobs:
     def _start(self, job: Job, job_dir: Path) -> bool:
         """Under the lock: run ``job`` in a child process. True once it has left QUEUED (running, or
         FAILED because no process could be started); False if it is still queued."""
-        lock_fd = _try_lock(job_dir / "run.lock")
+        lock_fd = try_lock(job_dir / "run.lock")
         if lock_fd is None:  # cannot happen for a queued job; leave it to the orphan check
             log.error("dedup job %s: run.lock is held by another process", job.job_id)
             return False
@@ -967,7 +944,7 @@ class DedupJobs:
             if not job_dir.is_dir():
                 (self._dir / "running" / job_id).unlink(missing_ok=True)
                 continue
-            fd = _try_lock(job_dir / "run.lock")
+            fd = try_lock(job_dir / "run.lock")
             if fd is None:
                 continue  # its process lives (in another worker)
             try:
@@ -984,17 +961,22 @@ class DedupJobs:
                 os.close(fd)
                 (self._dir / "running" / job_id).unlink(missing_ok=True)
 
-    def _rebuild_indexes(self) -> None:
-        """Under the lock: the queue and running indexes agree with the job files (after a crash)."""
-        queued = {e.partition("-")[2] for e in os.listdir(self._dir / "queue")}
-        running = set(os.listdir(self._dir / "running"))
+    def _all_jobs(self, *, warn: bool = False) -> Iterator[Job]:
+        """Every job folder's job, in no order; a folder without a readable job file is skipped."""
         for entry in self._dir.iterdir():
             if not _JOB_ID.fullmatch(entry.name):
                 continue
             try:
-                job = read_job(entry)
-            except (FileNotFoundError, JobFileError):
-                continue
+                yield read_job(entry)
+            except (FileNotFoundError, JobFileError) as exc:
+                if warn:
+                    log.warning("dedup job folder %s skipped: %s", entry.name, type(exc).__name__)
+
+    def _rebuild_indexes(self) -> None:
+        """Under the lock: the queue and running indexes agree with the job files (after a crash)."""
+        queued = {e.partition("-")[2] for e in os.listdir(self._dir / "queue")}
+        running = set(os.listdir(self._dir / "running"))
+        for job in self._all_jobs():
             if job.state is JobState.QUEUED and job.job_id not in queued:
                 self._enqueue(job)
             elif job.state is JobState.RUNNING and job.job_id not in running:
@@ -1006,7 +988,7 @@ class DedupJobs:
             with contextlib.suppress(FileNotFoundError):
                 if time.time() - entry.stat().st_mtime < _INCOMING_GRACE:
                     continue
-                fd = _try_lock(entry / "receiving.lock")
+                fd = try_lock(entry / "receiving.lock")
                 if fd is not None:
                     os.close(fd)
                     shutil.rmtree(entry, ignore_errors=True)

@@ -18,7 +18,7 @@ from matcher.authentication import NAME_ATTRIBUTES, MatchMode, MatchRule
 from registry_store.idcs import validate_idcs
 from registry_store.model import Demographics
 from server.authentication import AuthenticationService, AuthOutcome
-from server.callers import Caller
+from server.callers import DEMOGRAPHIC_ATTRIBUTES, Caller
 from server.convert import (
     claimed_from_proto,
     demographics_from_proto,
@@ -38,21 +38,7 @@ __all__ = ["AuthenticationServicer", "RegistryServicer"]
 
 log = logging.getLogger(__name__)
 
-_ATTRIBUTE = {
-    name: authentication_pb2.Attribute.Value(f"ATTRIBUTE_{name.upper()}")
-    for name in (
-        "first_name",
-        "last_name",
-        "father_first_name",
-        "mother_first_name",
-        "sex",
-        "birth_date",
-        "birth_place_code",
-        "cin",
-        "phone",
-        "residence",
-    )
-}
+_ATTRIBUTE = {name: authentication_pb2.Attribute.Value(f"ATTRIBUTE_{name.upper()}") for name in DEMOGRAPHIC_ATTRIBUTES}
 _DECISION = {"YES": authentication_pb2.DECISION_YES, "NO": authentication_pb2.DECISION_NO}
 _REASON = {
     "MATCHED": authentication_pb2.REASON_CODE_MATCHED,

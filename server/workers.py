@@ -9,6 +9,7 @@ unless workers keep dying, which stops the whole service.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import select
@@ -16,9 +17,25 @@ import signal
 import time
 from collections.abc import Callable
 
-__all__ = ["run_workers"]
+__all__ = ["run_workers", "try_lock"]
 
 log = logging.getLogger(__name__)
+
+
+def try_lock(path: str | os.PathLike[str]) -> int | None:
+    """An exclusive flock on ``path`` (created if needed), or None if another process holds it.
+
+    The lock lasts as long as the returned descriptor is open: the way workers share one-off
+    duties (the quality reports, a dedup job). An ``OSError`` opening the file is the caller's.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
 
 _MAX_RESTARTS = 5  # within _RESTART_WINDOW seconds
 _RESTART_WINDOW = 60.0

@@ -33,10 +33,10 @@ from server.dedup_jobs import (
     Job,
     JobOptions,
     JobState,
-    _try_lock,
     write_job,
 )
 from server.errors import InvalidField, JobFileError, JobLimitReached, JobNotFound, JobStateConflict
+from server.workers import try_lock
 from synthetic import generate, write_population
 
 RECORDS = 1500
@@ -663,7 +663,7 @@ def test_a_claim_that_fails_leaves_the_job_queued(tmp_path: Path, monkeypatch: p
     assert jobs.get(OWNER, job.job_id).state is JobState.QUEUED
     assert len(list((tmp_path / "jobs" / "queue").iterdir())) == 1
     assert not list((tmp_path / "jobs" / "running").iterdir())
-    fd = _try_lock(job_dir / "run.lock")  # the claim's lock was let go
+    fd = try_lock(job_dir / "run.lock")  # the claim's lock was let go
     assert fd is not None
     os.close(fd)
 
@@ -685,7 +685,7 @@ def test_a_job_whose_process_cannot_start_fails_and_frees_its_claim(tmp_path: Pa
     assert failed.state is JobState.FAILED and "cannot start the job process" in failed.error
     assert not list((tmp_path / "jobs" / "queue").iterdir())
     assert not list((tmp_path / "jobs" / "running").iterdir())
-    fd = _try_lock(tmp_path / "jobs" / job.job_id / "run.lock")
+    fd = try_lock(tmp_path / "jobs" / job.job_id / "run.lock")
     assert fd is not None
     os.close(fd)
 
