@@ -37,6 +37,7 @@ __all__ = [
     "DateLevel",
     "DatePrecision",
     "PartialDate",
+    "compare_date_pairs",
     "compare_dates",
     "compare_dates_arrays",
     "precision_codes",
@@ -161,71 +162,112 @@ def compare_dates_arrays(
     yb, mb, db, pb = _checked_dates(year_b, month_b, day_b, precision_b, "b")
     if ya.shape != yb.shape:
         raise MatcherError(f"dates a and b must have the same length, got {ya.size} and {yb.size}")
-    common = np.minimum(pa, pb)
-    key_a = _keys(ya, ma, da, common)
-    key_b = _keys(yb, mb, db, common)
-
-    # From the weakest level to the strongest, each overriding the ones before.
-    levels = np.full(ya.shape, DateLevel.DIFFERENT, dtype=np.int8)
-    one_year = np.array([0, *_ONE_YEAR.values()], dtype=np.int64)[common]
-    levels[np.abs(key_a - key_b) <= one_year] = DateLevel.WITHIN_ONE_YEAR
-    levels[_differing_digits(key_a, key_b) == 1] = DateLevel.ONE_DIGIT_OFF
-    swapped = (common == DatePrecision.FULL) & (ya == yb) & (ma == db) & (da == mb)
-    levels[swapped] = DateLevel.DAY_MONTH_SWAPPED
-    equal = key_a == key_b
-    levels[equal] = np.where(pa == pb, DateLevel.EXACT, DateLevel.COMPATIBLE)[equal]
-    levels[common == DatePrecision.UNKNOWN] = DateLevel.MISSING
-    return levels
+    return _levels_elementwise(ya, ma, da, pa, yb, mb, db, pb)
 
 
-def _keys(
-    year: npt.NDArray[np.int64],
-    month: npt.NDArray[np.int64],
-    day: npt.NDArray[np.int64],
-    precision: npt.NDArray[np.int8],
-) -> npt.NDArray[np.int64]:
-    """Dates as the integers YYYYMMDD, YYYYMM or YYYY (0 when unknown)."""
-    return np.select(
-        [precision == DatePrecision.FULL, precision == DatePrecision.YEAR_MONTH, precision == DatePrecision.YEAR],
-        [year * 10_000 + month * 100 + day, year * 100 + month, year],
-        default=0,
-    )
+def compare_date_pairs(
+    year: npt.ArrayLike,
+    month: npt.ArrayLike,
+    day: npt.ArrayLike,
+    precision: npt.ArrayLike,
+    left: npt.ArrayLike,
+    right: npt.ArrayLike,
+) -> npt.NDArray[np.int8]:
+    """`compare_dates_arrays` of records ``left[p]`` and ``right[p]`` of one set of dates, every
+    p: one parallel pass, no per-pair arrays gathered first."""
+    y, m, d, p = _checked_dates(year, month, day, precision, "")
+    li = np.ascontiguousarray(left, dtype=np.int64)
+    ri = np.ascontiguousarray(right, dtype=np.int64)
+    if li.shape != ri.shape or li.ndim != 1:
+        raise MatcherError(f"left and right must be one-dimensional and of one length, got {li.shape} and {ri.shape}")
+    if li.size and (min(li.min(), ri.min()) < 0 or max(li.max(), ri.max()) >= y.size):
+        raise MatcherError(f"left and right must index the {y.size} dates")
+    return _levels_of_pairs(y, m, d, p, li, ri)
 
 
-def _differing_digits(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """How many of the 8 low decimal digits of each ``a`` and ``b`` (≥ 0) differ."""
-    return _differing_digits_kernel(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64))
+# The kernels below take checked arrays: integers in range, precision codes 0 to 3.
+_ONE_YEAR_BY_CODE = np.array([0, *_ONE_YEAR.values()], dtype=np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
-def _differing_digits_kernel(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    # One pass with scalar divisions: eight array-wide floor divisions and modulos cost seconds
-    # over millions of pairs.
-    count = np.zeros(a.size, dtype=np.int64)
-    for i in range(a.size):
-        x, y = a[i], b[i]
-        for _ in range(8):
-            if x % 10 != y % 10:
-                count[i] += 1
-            x //= 10
-            y //= 10
-    return count
+@numba.njit(cache=True, nogil=True, inline="always")
+def _key(year, month, day, precision):
+    """The date as YYYYMMDD, YYYYMM or YYYY (0 when unknown)."""
+    if precision == 3:
+        return year * 10_000 + month * 100 + day
+    if precision == 2:
+        return year * 100 + month
+    if precision == 1:
+        return year
+    return 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _level(ya, ma, da, pa, yb, mb, db, pb, one_year):
+    """`compare_dates` on integers: the first level that holds, strongest first."""
+    common = min(pa, pb)
+    if common == 0:
+        return -1  # MISSING
+    ka = _key(ya, ma, da, common)
+    kb = _key(yb, mb, db, common)
+    if ka == kb:
+        return 5 if pa == pb else 4  # EXACT, COMPATIBLE
+    if common == 3 and ya == yb and ma == db and da == mb:
+        return 3  # DAY_MONTH_SWAPPED
+    differing = 0
+    x, y = ka, kb
+    for _ in range(8):
+        if x % 10 != y % 10:
+            differing += 1
+        x //= 10
+        y //= 10
+    if differing == 1:
+        return 2  # ONE_DIGIT_OFF
+    if abs(ka - kb) <= one_year[common]:
+        return 1  # WITHIN_ONE_YEAR
+    return 0  # DIFFERENT
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _levels_elementwise(ya, ma, da, pa, yb, mb, db, pb):
+    out = np.empty(ya.size, dtype=np.int8)
+    one_year = _ONE_YEAR_BY_CODE
+    for i in numba.prange(ya.size):
+        out[i] = _level(ya[i], ma[i], da[i], pa[i], yb[i], mb[i], db[i], pb[i], one_year)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _levels_of_pairs(year, month, day, precision, left, right):
+    out = np.empty(left.size, dtype=np.int8)
+    one_year = _ONE_YEAR_BY_CODE
+    for k in numba.prange(left.size):
+        i = left[k]
+        j = right[k]
+        out[k] = _level(year[i], month[i], day[i], precision[i], year[j], month[j], day[j], precision[j], one_year)
+    return out
 
 
 def _checked_dates(
     year: npt.ArrayLike, month: npt.ArrayLike, day: npt.ArrayLike, precision: npt.ArrayLike, side: str
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+    """The four arrays as int64 (precision int8), checked; errors name ``<field>_<side>`` (just
+    the field when ``side`` is empty)."""
+
+    def label(name: str) -> str:
+        return f"{name}_{side}" if side else name
+
     fields = {}
     for name, values in (("year", year), ("month", month), ("day", day), ("precision", precision)):
         arr = np.asarray(values)
         if arr.ndim != 1:
-            raise MatcherError(f"{name}_{side} must be one-dimensional, got shape {arr.shape}")
+            raise MatcherError(f"{label(name)} must be one-dimensional, got shape {arr.shape}")
         if arr.size and arr.dtype.kind not in "iub":
-            raise MatcherError(f"{name}_{side} must hold integers, got {arr.dtype}")
+            raise MatcherError(f"{label(name)} must hold integers, got {arr.dtype}")
         fields[name] = arr.astype(np.int64)
     y, m, d, p = fields["year"], fields["month"], fields["day"], fields["precision"]
     if not y.shape == m.shape == d.shape == p.shape:
-        raise MatcherError(f"year_{side}, month_{side}, day_{side} and precision_{side} must have one length")
+        names = ", ".join(label(n) for n in ("year", "month", "day"))
+        raise MatcherError(f"{names} and {label('precision')} must have one length")
     checks = (
         ("precision", (p < DatePrecision.UNKNOWN) | (p > DatePrecision.FULL), "a DatePrecision code (0 to 3)"),
         ("year", (p >= DatePrecision.YEAR) & ((y < 1) | (y > _MAX_YEAR)), f"between 1 and {_MAX_YEAR}"),
@@ -235,5 +277,5 @@ def _checked_dates(
     for name, bad, expected in checks:
         if bad.any():
             index = int(np.flatnonzero(bad)[0])
-            raise MatcherError(f"{name}_{side}[{index}] must be {expected}, got {fields[name][index]}")
+            raise MatcherError(f"{label(name)}[{index}] must be {expected}, got {fields[name][index]}")
     return y, m, d, p.astype(np.int8)

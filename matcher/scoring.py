@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from matcher.comparison import Comparison
-from matcher.dates import DateLevel, compare_dates_arrays, precision_codes
+from matcher.dates import DateLevel, compare_date_pairs, precision_codes
 from matcher.errors import GammaError
 from matcher.kernels import (
     damerau_levenshtein_pairs,
@@ -148,10 +149,7 @@ _DATE_KIND_HOLDS: Mapping[str, frozenset[int]] = {
 def _date_gamma(
     comparison: Comparison, col: DateColumn, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int8]:
-    levels = compare_dates_arrays(
-        col.year[left], col.month[left], col.day[left], col.precision[left],
-        col.year[right], col.month[right], col.day[right], col.precision[right],
-    )  # fmt: skip
+    levels = compare_date_pairs(col.year, col.month, col.day, col.precision, left, right)
     last = comparison.n_levels - 1
     # A lookup from DateLevel (offset by 1 so MISSING is index 0) to the comparison's level.
     lut = np.full(len(DateLevel), last, dtype=np.int8)
@@ -169,57 +167,195 @@ def _date_gamma(
     return lut[levels.astype(np.int64) + 1]
 
 
+# Level kinds decided from the prepared ids alone, and the string measures (computed once per
+# distinct pair of values).
+_ID_KINDS: Mapping[str, int] = {"exact": 0, "phonetic": 1}
+_PENDING = -1
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _id_levels(ids, phonetic, left, right, kinds, else_level):
+    """Each pair's level among the leading exact/phonetic levels (``kinds``), 0 when a value is
+    missing; ``else_level`` where none holds (-1: a string measure decides later)."""
+    n = left.size
+    out = np.empty(n, dtype=np.int8)
+    for p in numba.prange(n):
+        i = left[p]
+        j = right[p]
+        a = ids[i]
+        b = ids[j]
+        level = else_level
+        if a < 0 or b < 0:
+            level = 0
+        else:
+            for k in range(kinds.size):
+                if kinds[k] == 0:
+                    holds = a == b
+                else:
+                    holds = phonetic[i] >= 0 and phonetic[i] == phonetic[j]
+                if holds:
+                    level = k + 1
+                    break
+        out[p] = level
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _distinct_pairs(ids, left, right, undecided):
+    """The distinct (value, value) pairs of the ``undecided`` pairs, in order of first
+    appearance, and for each undecided pair the index of its distinct pair: a hash table, where
+    a sort of a million pairs would cost several times more."""
+    n = undecided.size
+    span = np.int64(1)
+    if ids.size and ids.max() >= 1:
+        span = np.int64(ids.max() + 1)
+    pair_keys = np.empty(n, dtype=np.int64)
+    # The gathers first, in a loop of their own: interleaved with the probes they ran at half
+    # the speed.
+    for q in range(n):
+        p = undecided[q]
+        pair_keys[q] = ids[left[p]] * span + ids[right[p]]
+    size = 16
+    bits = 4
+    while size < 2 * n:
+        size *= 2
+        bits += 1
+    slots = np.full(size, -1, dtype=np.int32)
+    keys = np.empty(n, dtype=np.int64)
+    inverse = np.empty(n, dtype=np.int64)
+    count = 0
+    for q in range(n):
+        key = pair_keys[q]
+        # Fibonacci hashing: the top bits of the product.
+        h = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+        while True:
+            d = slots[h]
+            if d < 0:
+                slots[h] = count
+                keys[count] = key
+                inverse[q] = count
+                count += 1
+                break
+            if keys[d] == key:
+                inverse[q] = d
+                break
+            h = (h + 1) & (size - 1)
+    keys = keys[:count]
+    return keys // span, keys % span, inverse
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _holds(kind, limit, row, d, ids, phonetic, i, j, values):
+    if kind == 0:
+        return ids[i] == ids[j]
+    if kind == 1:
+        return phonetic[i] >= 0 and phonetic[i] == phonetic[j]
+    if kind == 4:  # a distance
+        return values[row, d] <= limit
+    return values[row, d] >= limit
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _measure_levels(
+    gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level
+):
+    """Each undecided pair's level, walking levels ``first``… (kinds, limits and the row of
+    ``values`` holding a string measure by distinct pair)."""
+    for q in numba.prange(undecided.size):
+        p = undecided[q]
+        level = else_level
+        for k in range(first, kinds.size):
+            if _holds(kinds[k], limits[k], rows[k], inverse[q], ids, phonetic, left[p], right[p], values):
+                level = k + 1
+                break
+        gamma[p] = level
+
+
+@numba.njit(nogil=True, cache=True)
+def _reaching(undecided, inverse, n_distinct, ids, phonetic, left, right, kinds, limits, rows, values, first, stop):
+  
+    """Which distinct pairs have an undecided pair that no level ``first``…``stop - 1`` takes."""
+    needed = np.zeros(n_distinct, dtype=np.bool_)
+    for q in range(undecided.size):
+        p = undecided[q]
+        taken = False
+        for k in range(first, stop):
+            if _holds(kinds[k], limits[k], rows[k], inverse[q], ids, phonetic, left[p], right[p], values):
+                taken = True
+                break
+        if not taken:
+            needed[inverse[q]] = True
+    return needed
+
+
+_KIND_CODES: Mapping[str, int] = {
+    "exact": 0,
+    "phonetic": 1,
+    "jaro_winkler_at_least": 2,
+    "token_set_at_least": 3,
+    "damerau_levenshtein_at_most": 4,
+}
+_MEASURE_KERNELS = {
+    "jaro_winkler_at_least": jaro_winkler_pairs,
+    "token_set_at_least": token_set_similarity_pairs,
+    "damerau_levenshtein_at_most": damerau_levenshtein_pairs,
+}
+
+
 def _string_gamma(
     comparison: Comparison, col: StringColumn, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int8]:
-    """Levels tried strongest first, each only on the pairs no stronger level took: the string
-    kernels run on the pairs that are not already equal (most candidate pairs are)."""
-    gamma = np.full(left.size, comparison.n_levels - 1, dtype=np.int8)
-    id_l, id_r = col.ids[left], col.ids[right]
-    gamma[(id_l < 0) | (id_r < 0)] = 0
-    undecided = np.flatnonzero(gamma != 0)
-    # A kernel's values, by pair, over the pairs undecided when it first ran (later levels look
-    # at a subset of those).
-    cache: dict[str, npt.NDArray[np.float64]] = {}
+    """Levels tried strongest first, each only on the pairs no stronger level took.
 
-    def similarity(kind: str, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        if kind not in cache:
-            # Once per distinct pair of values: names repeat, so candidate pairs share a few
-            # thousand (first name, first name) pairs between them.
-            base = np.int64(col.ids.max() + 1)
-            distinct, inverse = np.unique(col.ids[left[rows]] * base + col.ids[right[rows]], return_inverse=True)
-            args = (col.codes, col.offsets, col.codes, col.offsets, distinct // base, distinct % base)
-            if kind == "jaro_winkler_at_least":
-                values = jaro_winkler_pairs(*args).astype(np.float64)
-            elif kind == "token_set_at_least":
-                values = token_set_similarity_pairs(*args).astype(np.float64)
-            else:
-                values = damerau_levenshtein_pairs(*args).astype(np.float64)
-            by_pair = np.empty(left.size, dtype=np.float64)
-            by_pair[rows] = values[inverse.reshape(-1)]
-            cache[kind] = by_pair
-        return cache[kind][rows]
-
-    for index in range(1, comparison.n_levels - 1):
-        if undecided.size == 0:
-            break
-        level = comparison.levels[index]
-        a, b = left[undecided], right[undecided]
-        if level.kind == "exact":
-            holds = col.ids[a] == col.ids[b]
-        elif level.kind == "phonetic":
-            if col.phonetic_ids is None:
-                raise GammaError(f"{comparison.field}: a phonetic level needs phonetic keys in the table")
-            p_l, p_r = col.phonetic_ids[a], col.phonetic_ids[b]
-            holds = (p_l == p_r) & (p_l >= 0)
-        elif level.kind in ("jaro_winkler_at_least", "token_set_at_least"):
-            holds = similarity(level.kind, undecided) >= float(np.float32(level.threshold))
-        elif level.kind == "damerau_levenshtein_at_most":
-            holds = similarity(level.kind, undecided) <= float(level.threshold or 0)
+    The leading exact and phonetic levels are decided in one parallel pass over the pairs. The
+    pairs they leave are reduced to their distinct pairs of values (names repeat: a million
+    candidate pairs share a few hundred thousand (name, name) pairs); each string measure runs
+    once per distinct pair that reaches its first level, and a last parallel pass gives every
+    such pair its level.
+    """
+    levels = comparison.levels[1:-1]
+    kinds = [level.kind for level in levels]
+    for kind in kinds:
+        if kind not in _KIND_CODES:
+            raise GammaError(f"{comparison.field}: level kind {kind!r} does not apply to text")
+    if "phonetic" in kinds and col.phonetic_ids is None:
+        raise GammaError(f"{comparison.field}: a phonetic level needs phonetic keys in the table")
+    phonetic = col.phonetic_ids if col.phonetic_ids is not None else np.zeros(0, dtype=np.int64)
+    lead = 0
+    while lead < len(kinds) and kinds[lead] in _ID_KINDS:
+        lead += 1
+    else_level = comparison.n_levels - 1
+    lead_codes = np.array([_ID_KINDS[k] for k in kinds[:lead]], dtype=np.int64)
+    gamma = _id_levels(col.ids, phonetic, left, right, lead_codes, else_level if lead == len(kinds) else _PENDING)
+    if lead == len(kinds):
+        return gamma
+    undecided = np.flatnonzero(gamma == _PENDING)
+    distinct_a, distinct_b, inverse = _distinct_pairs(col.ids, left, right, undecided)
+    codes = np.array([_KIND_CODES[k] for k in kinds], dtype=np.int64)
+    # Similarities are float32 and are compared with the threshold as a float32.
+    limits = np.array(
+        [float(lv.threshold or 0) if lv.kind == "damerau_levenshtein_at_most" else float(np.float32(lv.threshold or 0))
+         for lv in levels],
+        dtype=np.float64,
+    )  # fmt: skip
+    measures = list(dict.fromkeys(k for k in kinds if k in _MEASURE_KERNELS))
+    rows = np.array([measures.index(k) if k in _MEASURE_KERNELS else 0 for k in kinds], dtype=np.int64)
+    values = np.full((len(measures), len(distinct_a)), np.nan)
+    for row, measure in enumerate(measures):
+        first_level = kinds.index(measure)
+        if first_level == lead:
+            wanted = np.arange(len(distinct_a))
         else:
-            raise GammaError(f"{comparison.field}: level kind {level.kind!r} does not apply to text")
-        gamma[undecided[holds]] = index
-        undecided = undecided[~holds]
+            needed = _reaching(
+                undecided, inverse, len(distinct_a), col.ids, phonetic, left, right, codes, limits, rows, values,
+                lead, first_level,
+            )  # fmt: skip
+            wanted = np.flatnonzero(needed)
+        args = (col.codes, col.offsets, col.codes, col.offsets, distinct_a[wanted], distinct_b[wanted])
+        values[row, wanted] = _MEASURE_KERNELS[measure](*args)
+    _measure_levels(
+        gamma, undecided, inverse, col.ids, phonetic, left, right, codes, limits, rows, values, lead, else_level
+    )
     return gamma
 
 

@@ -13,6 +13,7 @@ from matcher.dates import (
     DatePrecision,
     PartialDate,
     compare_dates,
+    compare_date_pairs,
     compare_dates_arrays,
     precision_codes,
 )
@@ -107,6 +108,22 @@ def test_arrays_match_scalar_on_random_pairs() -> None:
     assert levels.tolist() == expected
     # The sample reaches every level.
     assert set(expected) == {int(level) for level in DateLevel}
+
+
+def test_pairs_of_one_set_match_scalar() -> None:
+    rng = random.Random(SEED + 1)
+    first = [_random_date(rng) for _ in range(3_000)]
+    dates = first + [_near(rng, d) if rng.random() < 0.8 else _random_date(rng) for d in first]
+    left = np.array([rng.randrange(len(dates)) for _ in range(2_000)] + list(range(3_000)))
+    right = np.array([rng.randrange(len(dates)) for _ in range(2_000)] + list(range(3_000, 6_000)))
+    levels = compare_date_pairs(*_columns(dates), left, right)
+    expected = [int(compare_dates(dates[i], dates[j])) for i, j in zip(left, right, strict=True)]
+    assert levels.tolist() == expected
+    assert set(expected) == {int(level) for level in DateLevel}
+    with pytest.raises(MatcherError, match="index the 6000 dates"):
+        compare_date_pairs(*_columns(dates), [0], [6_000])
+    with pytest.raises(MatcherError, match=r"^month\[1\] must be between 1 and 12"):
+        compare_date_pairs([1987, 1987], [1, 13], [1, 1], [3, 3], [0], [1])
 
 
 def test_fields_beyond_the_precision_are_ignored() -> None:

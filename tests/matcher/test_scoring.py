@@ -70,6 +70,48 @@ def test_string_levels_match_the_definition() -> None:
     assert set(expected) >= {0, 1, 2, 6}
 
 
+def test_string_levels_in_any_order_match_the_definition() -> None:
+    """Measures before exact and phonetic levels, and a measure used twice: each level is still
+    the first that holds, whatever order the levels come in."""
+    levels = Comparison(
+        "name",
+        (
+            ComparisonLevel("null", "null"),
+            ComparisonLevel("ts95", "token_set_at_least", 0.95),
+            ComparisonLevel("dl1", "damerau_levenshtein_at_most", 1),
+            ComparisonLevel("phonetic", "phonetic"),
+            ComparisonLevel("jw85", "jaro_winkler_at_least", 0.85),
+            ComparisonLevel("exact", "exact"),
+            ComparisonLevel("ts60", "token_set_at_least", 0.6),
+            ComparisonLevel("else", "else"),
+        ),
+    )
+    rng = np.random.default_rng(11)
+    names = [*NAMES, "Oumaima", "Imama"]  # one phonetic key, two edits apart
+    raw = [names[i] for i in rng.integers(0, len(names), 300)]
+    table = RecordTable({"name": StringColumn.build(raw, phonetic=_skeleton)})
+    left, right = rng.integers(0, 300, 4000), rng.integers(0, 300, 4000)
+    gamma = compute_gamma([levels], table, left, right)
+
+    def expected(a: str, b: str) -> int:
+        na, nb = normalise_name(a), normalise_name(b)
+        if not na or not nb:
+            return 0
+        checks = [
+            token_set_similarity(na, nb) >= np.float32(0.95),
+            damerau_levenshtein(na, nb) <= 1,
+            bool(_skeleton(a)) and _skeleton(a) == _skeleton(b),
+            jaro_winkler(na, nb) >= np.float32(0.85),
+            na == nb,
+            token_set_similarity(na, nb) >= np.float32(0.6),
+        ]
+        return next((i + 1 for i, ok in enumerate(checks) if ok), 7)
+
+    wanted = [expected(raw[i], raw[j]) for i, j in zip(left, right, strict=True)]
+    assert gamma[:, 0].tolist() == wanted
+    assert set(wanted) >= {0, 1, 2, 3, 4, 6, 7}
+
+
 def test_date_levels_follow_the_first_that_holds() -> None:
     dates = [(1987, 3, 12, "full"), (1987, 12, 3, "full"), (1987, 0, 0, "year"), (1987, 3, 13, "full"),
              (0, 0, 0, "unknown"), (1950, 0, 0, "year"), (1987, 3, 12, "full")]  # fmt: skip
