@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -68,7 +69,6 @@ _SETTINGS_KEYS: Final = frozenset(
         "link_nprobe",
     }
 )
-_SIMILARITY_CHUNK: Final = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -177,10 +177,23 @@ def _score(sources: MaskArray, similarity: FloatArray, bits: int) -> IntArray:
 
 
 def _pair_similarity(vectors: FloatArray, left: IntArray, right: IntArray) -> FloatArray:
-    out = np.empty(len(left), dtype=np.float32)
-    for start in range(0, len(left), _SIMILARITY_CHUNK):
-        stop = start + _SIMILARITY_CHUNK
-        out[start:stop] = np.einsum("ij,ij->i", vectors[left[start:stop]], vectors[right[start:stop]])
+    """The inner product of the two vectors of each pair (cosine: they are normalised)."""
+    return _dots(np.ascontiguousarray(vectors, dtype=np.float32), left, right)
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _dots(vectors, left, right):
+    # In one parallel pass: gathering both sides' rows first moved twice the vectors' bytes per
+    # pair through memory, and took seconds on the 7 million pairs of a million records.
+    out = np.empty(left.size, dtype=np.float32)
+    width = vectors.shape[1]
+    for p in numba.prange(left.size):
+        a = vectors[left[p]]
+        b = vectors[right[p]]
+        total = np.float32(0.0)
+        for d in range(width):
+            total += a[d] * b[d]
+        out[p] = total
     return out
 
 
