@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from dedup.features import RecordFeatures
-from matcher.model import FellegiSunterModel, weight_to_probability
+from matcher.model import FellegiSunterModel
 from matcher.training import term_frequencies, train
 
 __all__ = [
@@ -96,13 +97,24 @@ def u_sample_size(n_records: int, wanted: int) -> int:
 def estimate_prior(bayes_bits: npt.NDArray[np.float64], start: float = 0.1, tol: float = 1e-9) -> float:
     """λ of a set of pairs by EM with m and u fixed: the mean posterior, iterated to a fixed point."""
     prior = start
+    bits = np.ascontiguousarray(bayes_bits, dtype=np.float64)
     for _ in range(10_000):
-        posterior = weight_to_probability(np.log2(prior) - np.log2(1 - prior) + bayes_bits)
-        updated = float(np.clip(posterior.mean(), 1e-12, 1 - 1e-12))
+        updated = float(np.clip(_mean_posterior(bits, np.log2(prior) - np.log2(1 - prior)), 1e-12, 1 - 1e-12))
         if abs(updated - prior) < tol:
             return updated
         prior = updated
     return prior
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _mean_posterior(bits, prior_bits):
+    """The mean of `weight_to_probability` of ``prior_bits + bits`` in one parallel pass."""
+    total = 0.0
+    for p in numba.prange(bits.size):
+        w = prior_bits + bits[p]
+        small = np.exp2(-abs(w))
+        total += 1.0 / (1.0 + small) if w >= 0 else small / (1.0 + small)
+    return total / max(bits.size, 1)
 
 
 @dataclass(frozen=True)

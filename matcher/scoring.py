@@ -273,7 +273,6 @@ def _measure_levels(
 
 @numba.njit(nogil=True, cache=True)
 def _reaching(undecided, inverse, n_distinct, ids, phonetic, left, right, kinds, limits, rows, values, first, stop):
-  
     """Which distinct pairs have an undecided pair that no level ``first``…``stop - 1`` takes."""
     needed = np.zeros(n_distinct, dtype=np.bool_)
     for q in range(undecided.size):

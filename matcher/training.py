@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from matcher.comparison import Comparison, check_gamma
 from matcher.errors import TrainingError
@@ -77,13 +78,18 @@ def term_frequencies(values: Sequence[str | None] | npt.NDArray[Any]) -> dict[st
         raise TrainingError("term frequencies need a one-dimensional array of values")
     if array.dtype.kind == "O":
         array = np.where(np.equal(array, _NONE), "", array)
-    strings = array.astype(np.str_)
-    strings = strings[strings != ""]
-    if strings.size == 0:
+        if pd.api.types.infer_dtype(array, skipna=False) != "string":
+            array = array.astype(np.str_).astype(object)
+    else:
+        array = array.astype(np.str_).astype(object)
+    # Counted by hashing (the strings' hashes are cached): sorting a million strings took seconds.
+    counts = pd.Series(array, dtype=object).value_counts(sort=False)
+    counts = counts[counts.index != ""]
+    total = float(counts.sum())
+    if total == 0:
         return {}
-    distinct, counts = np.unique(strings, return_counts=True)
-    total = float(strings.size)
-    return {str(value): float(count) / total for value, count in zip(distinct.tolist(), counts.tolist(), strict=True)}
+    # In value order, as before: tables are cut to their most frequent values, ties by order.
+    return {str(value): float(count) / total for value, count in sorted(counts.items())}
 
 
 def estimate_u(

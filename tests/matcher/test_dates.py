@@ -12,8 +12,8 @@ from matcher.dates import (
     DateLevel,
     DatePrecision,
     PartialDate,
-    compare_dates,
     compare_date_pairs,
+    compare_dates,
     compare_dates_arrays,
     precision_codes,
 )
