@@ -37,19 +37,10 @@ def string_column(
     normalise: Callable[[str], str] = normalise_name,
     phonetic: Callable[[str], str] | None = None,
 ) -> StringColumn:
-    """A prepared column whose phonetic keys are computed from the *raw* values.
-
-    ``StringColumn.build`` hands the phonetic function the normalised value; our phonetic key
-    reads apostrophes (M'bark), which normalisation turns into spaces, so the key is looked up
-    from the raw spelling instead.
-    """
-    if phonetic is None:
-        return StringColumn.build(list(values), normalise=normalise)
-    keys: dict[str, str] = {}
-    for raw in pd.unique(np.asarray(values, dtype=object)):
-        text = "" if raw is None else str(raw)
-        keys.setdefault(normalise(text), phonetic(text) if text else "")
-    return StringColumn.build(list(values), normalise=normalise, phonetic=lambda v: keys.get(v, ""))
+    """A prepared column: values normalised by ``normalise``, phonetic keys computed from the
+    *raw* spelling (`StringColumn.build` hands ``phonetic`` the raw value: our key reads
+    apostrophes, M'bark, which normalisation turns into spaces)."""
+    return StringColumn.build(np.asarray(values, dtype=object), normalise=normalise, phonetic=phonetic)
 
 
 _CODE_KINDS = frozenset({"exact", "code", "number"})

@@ -52,7 +52,7 @@ class StringColumn:
     @classmethod
     def build(
         cls,
-        raw: Sequence[str],
+        raw: Sequence[str] | npt.NDArray[np.object_],
         normalise: Normaliser = normalise_name,
         phonetic: Normaliser | None = None,
     ) -> StringColumn:
