@@ -76,7 +76,8 @@ class StringColumn:
             keys_uniques = np.array(
                 [phonetic(str(u)) if n else "" for u, n in zip(uniques, normalised_uniques, strict=True)], dtype=object
             )
-            phonetic_ids = _factorise(keys_uniques[inverse])
+            # Ids in order of first appearance either way: uniques are in that order.
+            phonetic_ids = _factorise(keys_uniques)[inverse]
         return cls(values, ids, codes, offsets, phonetic_ids)
 
 

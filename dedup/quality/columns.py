@@ -76,6 +76,13 @@ _UNPARSEABLE = -1
 
 
 def _text(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if pd.api.types.infer_dtype(categories, skipna=False) in ("string", "empty"):
+            # A dictionary-encoded column (the dedup engine reads text so): strip each category
+            # once and gather by code; -1 (missing) takes the last entry, "".
+            stripped = np.array([c.strip() for c in categories] + [""], dtype=object)
+            return pd.Series(stripped[values.cat.codes.to_numpy()], index=values.index)
     out = values.astype(object)
     if pd.api.types.infer_dtype(out, skipna=False) not in ("string", "empty"):
         out = out.where(out.notna(), "").map(lambda v: v if isinstance(v, str) else str(v))
