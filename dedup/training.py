@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from dedup.features import RecordFeatures
+from matcher.kernels import PARALLEL_FROM
 from matcher.model import FellegiSunterModel
 from matcher.training import term_frequencies, train
 
@@ -106,15 +107,33 @@ def estimate_prior(bayes_bits: npt.NDArray[np.float64], start: float = 0.1, tol:
     return prior
 
 
+def _mean_posterior(bits: npt.NDArray[np.float64], prior_bits: float) -> float:
+    """The mean of `weight_to_probability` of ``prior_bits + bits``, in parallel for many pairs."""
+    if bits.size < PARALLEL_FROM:
+        return float(_posterior_sum(bits, prior_bits)) / max(bits.size, 1)
+    return float(_posterior_sum_parallel(bits, prior_bits)) / bits.size
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _posterior(w):
+    small = np.exp2(-abs(w))
+    return 1.0 / (1.0 + small) if w >= 0 else small / (1.0 + small)
+
+
+@numba.njit(nogil=True, cache=True)
+def _posterior_sum(bits, prior_bits):
+    total = 0.0
+    for p in range(bits.size):
+        total += _posterior(prior_bits + bits[p])
+    return total
+
+
 @numba.njit(parallel=True, nogil=True, cache=True)
-def _mean_posterior(bits, prior_bits):
-    """The mean of `weight_to_probability` of ``prior_bits + bits`` in one parallel pass."""
+def _posterior_sum_parallel(bits, prior_bits):
     total = 0.0
     for p in numba.prange(bits.size):
-        w = prior_bits + bits[p]
-        small = np.exp2(-abs(w))
-        total += 1.0 / (1.0 + small) if w >= 0 else small / (1.0 + small)
-    return total / max(bits.size, 1)
+        total += _posterior(prior_bits + bits[p])
+    return total
 
 
 @dataclass(frozen=True)

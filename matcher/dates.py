@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.errors import MatcherError
+from matcher.kernels import PARALLEL_FROM
 
 __all__ = [
     "DateLevel",
@@ -227,24 +228,56 @@ def _level(ya, ma, da, pa, yb, mb, db, pb, one_year):
     return 0  # DIFFERENT
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
 def _levels_elementwise(ya, ma, da, pa, yb, mb, db, pb):
     out = np.empty(ya.size, dtype=np.int8)
-    one_year = _ONE_YEAR_BY_CODE
-    for i in numba.prange(ya.size):
-        out[i] = _level(ya[i], ma[i], da[i], pa[i], yb[i], mb[i], db[i], pb[i], one_year)
+    if ya.size < PARALLEL_FROM:
+        _elementwise_range(ya, ma, da, pa, yb, mb, db, pb, out, 0, ya.size)
+    else:
+        _elementwise_parallel(ya, ma, da, pa, yb, mb, db, pb, out, numba.get_num_threads())
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _elementwise_range(ya, ma, da, pa, yb, mb, db, pb, out, start, stop):
+    for i in range(start, stop):
+        out[i] = _level(ya[i], ma[i], da[i], pa[i], yb[i], mb[i], db[i], pb[i], _ONE_YEAR_BY_CODE)
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
+def _elementwise_parallel(ya, ma, da, pa, yb, mb, db, pb, out, n_threads):
+    n = ya.size
+    chunks = 4 * n_threads
+    size = (n + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        _elementwise_range(ya, ma, da, pa, yb, mb, db, pb, out, c * size, min(n, (c + 1) * size))
+
+
 def _levels_of_pairs(year, month, day, precision, left, right):
     out = np.empty(left.size, dtype=np.int8)
-    one_year = _ONE_YEAR_BY_CODE
-    for k in numba.prange(left.size):
+    if left.size < PARALLEL_FROM:
+        _pairs_range(year, month, day, precision, left, right, out, 0, left.size)
+    else:
+        _pairs_parallel(year, month, day, precision, left, right, out, numba.get_num_threads())
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _pairs_range(year, month, day, precision, left, right, out, start, stop):
+    for k in range(start, stop):
         i = left[k]
         j = right[k]
-        out[k] = _level(year[i], month[i], day[i], precision[i], year[j], month[j], day[j], precision[j], one_year)
-    return out
+        out[k] = _level(
+            year[i], month[i], day[i], precision[i], year[j], month[j], day[j], precision[j], _ONE_YEAR_BY_CODE
+        )
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _pairs_parallel(year, month, day, precision, left, right, out, n_threads):
+    n = left.size
+    chunks = 4 * n_threads
+    size = (n + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        _pairs_range(year, month, day, precision, left, right, out, c * size, min(n, (c + 1) * size))
 
 
 def _checked_dates(

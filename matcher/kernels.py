@@ -25,6 +25,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from matcher.errors import MatcherError
 
 __all__ = [
+    "PARALLEL_FROM",
     "compile_kernels",
     "damerau_levenshtein_pairs",
     "damerau_levenshtein_similarity_pairs",
@@ -46,6 +47,10 @@ _WINKLER_THRESHOLD = 0.7
 # the chunk size keeps scratch allocation negligible for small batches.
 _CHUNKS_PER_THREAD = 4
 _MIN_CHUNK = 64
+# Below this many items the whole-array kernels of the matcher (levels, dates, evidence) run on
+# the calling thread: starting a parallel region costs from tens of microseconds to milliseconds
+# on a busy machine, more than a few thousand pairs take, and enrolment scores a handful.
+PARALLEL_FROM = 1 << 14
 # Per-character lookups (Jaro's position sets, Damerau-Levenshtein's last rows) index an array
 # directly for codepoints below this bound (ASCII, Latin, Greek, Cyrillic, Arabic and its
 # supplement) and take a slower path for the rest.

@@ -52,6 +52,7 @@ import numpy.typing as npt
 
 from matcher.comparison import Comparison, check_gamma
 from matcher.errors import ComparisonSpecError, GammaError, ModelError, ModelFormatError
+from matcher.kernels import PARALLEL_FROM
 
 __all__ = [
     "DEFAULT_TF_CAP",
@@ -528,14 +529,34 @@ class FellegiSunterModel:
         return cls.from_dict(data)
 
 
-@numba.njit(parallel=True, nogil=True, cache=True)
 def _evidence_kernel(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap):
     """`FellegiSunterModel.evidence` pair by pair: each field's weight at its level, plus the
     term-frequency adjustment where the level takes one and a side's frequency is known (the
     larger of the two). NaN marks a pair with a level out of range, for the caller to report."""
+    out = np.empty(gamma.shape[0], dtype=np.float64)
+    args = (gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out)
+    if gamma.shape[0] < PARALLEL_FROM:
+        _evidence_range(*args, 0, gamma.shape[0])
+    else:
+        _evidence_parallel(*args, numba.get_num_threads())
+    return out
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _evidence_parallel(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out, n_threads):
     n = gamma.shape[0]
-    out = np.empty(n, dtype=np.float64)
-    for p in numba.prange(n):
+    chunks = 4 * n_threads
+    size = (n + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        _evidence_range(
+            gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out,
+            c * size, min(n, (c + 1) * size),
+        )  # fmt: skip
+
+
+@numba.njit(nogil=True, cache=True)
+def _evidence_range(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out, start, stop):
+    for p in range(start, stop):
         total = 0.0
         for f in range(gamma.shape[1]):
             level = gamma[p, f]
@@ -553,4 +574,3 @@ def _evidence_kernel(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_fi
                     weight += bits if np.isnan(bits) else min(max(bits, -cap), cap)
             total += weight
         out[p] = total
-    return out

@@ -25,6 +25,7 @@ from matcher.comparison import Comparison
 from matcher.dates import DateLevel, compare_date_pairs, precision_codes
 from matcher.errors import GammaError
 from matcher.kernels import (
+    PARALLEL_FROM,
     damerau_levenshtein_pairs,
     encode_strings,
     jaro_winkler_pairs,
@@ -174,13 +175,20 @@ _ID_KINDS: Mapping[str, int] = {"exact": 0, "phonetic": 1}
 _PENDING = -1
 
 
-@numba.njit(parallel=True, nogil=True, cache=True)
 def _id_levels(ids, phonetic, left, right, kinds, else_level):
     """Each pair's level among the leading exact/phonetic levels (``kinds``), 0 when a value is
     missing; ``else_level`` where none holds (-1: a string measure decides later)."""
-    n = left.size
-    out = np.empty(n, dtype=np.int8)
-    for p in numba.prange(n):
+    out = np.empty(left.size, dtype=np.int8)
+    if left.size < PARALLEL_FROM:
+        _id_levels_range(ids, phonetic, left, right, kinds, else_level, out, 0, left.size)
+    else:
+        _id_levels_parallel(ids, phonetic, left, right, kinds, else_level, out, numba.get_num_threads())
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _id_levels_range(ids, phonetic, left, right, kinds, else_level, out, start, stop):
+    for p in range(start, stop):
         i = left[p]
         j = right[p]
         a = ids[i]
@@ -198,7 +206,15 @@ def _id_levels(ids, phonetic, left, right, kinds, else_level):
                     level = k + 1
                     break
         out[p] = level
-    return out
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _id_levels_parallel(ids, phonetic, left, right, kinds, else_level, out, n_threads):
+    n = left.size
+    chunks = 4 * n_threads
+    size = (n + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        _id_levels_range(ids, phonetic, left, right, kinds, else_level, out, c * size, min(n, (c + 1) * size))
 
 
 @numba.njit(nogil=True, cache=True)
@@ -256,13 +272,23 @@ def _holds(kind, limit, row, d, ids, phonetic, i, j, values):
     return values[row, d] >= limit
 
 
-@numba.njit(parallel=True, nogil=True, cache=True)
 def _measure_levels(
     gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level
 ):
     """Each undecided pair's level, walking levels ``first``… (kinds, limits and the row of
     ``values`` holding a string measure by distinct pair)."""
-    for q in numba.prange(undecided.size):
+    args = (gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level)
+    if undecided.size < PARALLEL_FROM:
+        _measure_levels_range(*args, 0, undecided.size)
+    else:
+        _measure_levels_parallel(*args, numba.get_num_threads())
+
+
+@numba.njit(nogil=True, cache=True)
+def _measure_levels_range(
+    gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level, start, stop
+):
+    for q in range(start, stop):
         p = undecided[q]
         level = else_level
         for k in range(first, kinds.size):
@@ -270,6 +296,20 @@ def _measure_levels(
                 level = k + 1
                 break
         gamma[p] = level
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def _measure_levels_parallel(
+    gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level, n_threads
+):
+    n = undecided.size
+    chunks = 4 * n_threads
+    size = (n + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        _measure_levels_range(
+            gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level,
+            c * size, min(n, (c + 1) * size),
+        )  # fmt: skip
 
 
 @numba.njit(nogil=True, cache=True)
