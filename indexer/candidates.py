@@ -385,6 +385,14 @@ class LinkedCandidates:
         return self.ids[self.rows == row]
 
 
+def _ids_of(ids: npt.ArrayLike, count: int) -> IntArray:
+    """``ids`` checked to be ``count`` record ids (the name index checks them when it has vectors)."""
+    array = np.asarray(ids).reshape(-1)
+    if array.shape[0] != count:
+        raise IndexStateError(f"expected {count} ids, one per record, got {array.shape[0]}")
+    return array.astype(np.int64)
+
+
 class CandidateIndex:
     """Existing records indexed by blocking key and by name vector, for 1:N search.
 
@@ -409,6 +417,9 @@ class CandidateIndex:
         """Index existing records; the name index type follows their number."""
         settings = settings or CandidateSettings()
         batch = records if isinstance(records, RecordBatch) else RecordBatch(records)
+        if len(batch) == 0:  # an empty register: an empty (exact) index to add to
+            _ids_of(ids, 0)  # checked only: there is nothing to index
+            return cls(settings)
         vectors = name_vectors(batch, settings.dimension, date_weight=settings.date_weight)
         names = NameIndex.build(vectors, ids, exact_threshold=settings.exact_threshold, nprobe=settings.link_nprobe)
         built = cls(settings, names)
@@ -445,6 +456,9 @@ class CandidateIndex:
     def add(self, records: Mapping[str, Any] | RecordBatch, ids: npt.ArrayLike) -> None:
         """Index new existing records under their ids."""
         batch = records if isinstance(records, RecordBatch) else RecordBatch(records)
+        if len(batch) == 0:
+            _ids_of(ids, 0)  # checked only: there is nothing to index
+            return
         vectors = name_vectors(batch, self._settings.dimension, date_weight=self._settings.date_weight)
         self._names.add(vectors, ids)
         if self._blocks is not None:

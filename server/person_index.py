@@ -152,8 +152,7 @@ class PersonIndex:
         source = "snapshot"
         if index is None:
             source = "register"
-            # An empty register starts an empty (exact) index: there is nothing to build from.
-            index = CandidateIndex.build(persons, ids, self._settings) if len(ids) else CandidateIndex(self._settings)
+            index = CandidateIndex.build(persons, ids, self._settings)  # empty for an empty register
         with self._lock:
             self._index = index
             self._watermark = before

@@ -165,6 +165,17 @@ def test_candidate_index_grows_and_forgets(population: tuple[pd.DataFrame, pd.Da
     assert len(index) == 99
 
 
+def test_an_empty_register_builds_an_empty_index_to_add_to(population: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    records, _ = population
+    index = CandidateIndex.build(records.iloc[:0], np.zeros(0, dtype=np.int64))
+    assert len(index) == 0
+    index.add(records.iloc[:0], [])
+    index.add(records.iloc[:50], np.arange(50))
+    assert 3 in index.link(records.iloc[3:4]).for_row(0).tolist()
+    with pytest.raises(IndexStateError, match="expected 0 ids"):
+        CandidateIndex.build(records.iloc[:0], [1, 2])
+
+
 def test_candidate_index_checks_the_name_index_dimension() -> None:
     with pytest.raises(IndexStateError, match="dimension 16, the settings 64"):
         CandidateIndex(CandidateSettings(), NameIndex.empty(16))
