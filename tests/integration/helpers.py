@@ -11,6 +11,22 @@ from grpc_status import rpc_status
 from hawiya.v1 import authentication_pb2, person_pb2, registry_pb2
 
 
+def distinct_name(prefix: str, n: int) -> str:
+    """``prefix`` and five syllables spelling ``n`` (0 ≤ n < 32768): each n its own phonetic key.
+
+    Test people are told apart by such names; letters alone (SalmaA, SalmaE) share a phonetic
+    key, and with the same surname, date and parents Enrol's 1:N search rightly calls them one
+    person.
+    """
+    if not 0 <= n < 8**5:
+        raise ValueError(f"n must be in [0, {8**5}), got {n}")
+    syllables = []
+    for _ in range(5):
+        syllables.append("bdflmnrt"[n % 8] + "a")
+        n //= 8
+    return prefix + "".join(syllables)
+
+
 def demographics(
     first: str = "Fatima Zahra",
     last: str = "El Alaoui",

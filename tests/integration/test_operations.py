@@ -16,7 +16,7 @@ import pytest
 from hawiya.v1 import authentication_pb2 as auth_pb2
 from hawiya.v1 import authentication_pb2_grpc, person_pb2, registry_pb2_grpc
 from tests.integration.conftest import ServerHandle, free_port, start_server, stop_server
-from tests.integration.helpers import claim, demographics, enrol_request
+from tests.integration.helpers import claim, demographics, distinct_name, enrol_request
 
 BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
 
@@ -47,7 +47,7 @@ def _enrol(handle: ServerHandle, channel: grpc.Channel, n: int) -> list[str]:
     people = []
     for i in range(n):
         d = demographics(
-            f"Salma{chr(65 + i % 26)}",
+            distinct_name("Salma", i),
             "Berrada",
             first_ar="",
             last_ar="",
@@ -60,7 +60,7 @@ def _enrol(handle: ServerHandle, channel: grpc.Channel, n: int) -> list[str]:
 
 
 def _genuine(idcs: str, i: int) -> auth_pb2.AuthenticateRequest:
-    return claim(idcs, first_name=person_pb2.PersonName(latin=f"Salma{chr(65 + i % 26)}"), birth_date=BIRTH)
+    return claim(idcs, first_name=person_pb2.PersonName(latin=distinct_name("Salma", i)), birth_date=BIRTH)
 
 
 def test_metrics_count_every_worker_and_pass_promtool(tmp_path: Path) -> None:

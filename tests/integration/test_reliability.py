@@ -43,7 +43,7 @@ from tests.integration.conftest import (
     start_server,
     stop_server,
 )
-from tests.integration.helpers import claim, demographics, enrol_request, mistype, unknown_valid_idcs
+from tests.integration.helpers import claim, demographics, distinct_name, enrol_request, mistype, unknown_valid_idcs
 
 OK = grpc.StatusCode.OK
 
@@ -51,7 +51,7 @@ OK = grpc.StatusCode.OK
 def _person(n: int, tag: str = "Rel") -> person_pb2.Demographics:
     """Distinct demographics for each n."""
     return demographics(
-        f"{tag}{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}{chr(65 + n // 676 % 26)}",
+        distinct_name(tag, n),
         "Berrada",
         first_ar="",
         last_ar="برادة",

@@ -39,7 +39,15 @@ from hawiya.v1 import (
     social_registry_pb2,
 )
 from tests.integration.conftest import ServerHandle, free_port, start_redis, start_server, stop_server
-from tests.integration.helpers import bad_fields, claim, demographics, enrol_request, mistype, unknown_valid_idcs
+from tests.integration.helpers import (
+    bad_fields,
+    claim,
+    demographics,
+    distinct_name,
+    enrol_request,
+    mistype,
+    unknown_valid_idcs,
+)
 
 BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
 
@@ -86,7 +94,7 @@ def _person(tag: str) -> person_pb2.Demographics:
     """Distinct demographics for each call (a fresh first name and CIN)."""
     n = next(_serial)
     return demographics(
-        f"Nour{tag.capitalize()}{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}",
+        distinct_name(f"Nour{tag.capitalize()}", n),
         "Bennani",
         first_ar="",
         last_ar="بناني",
