@@ -19,6 +19,7 @@ from tests.integration.helpers import (
     bad_fields,
     claim,
     demographics,
+    distinct_name,
     enrol_request,
     mistype,
     unknown_valid_idcs,
@@ -302,7 +303,7 @@ def test_concurrent_enrolment_with_retries_stores_each_person_once(server: Serve
     requests = [
         enrol_request(
             demographics(
-                f"Person{chr(65 + i % 26)}{chr(65 + i // 26 % 26)}",
+                distinct_name("Person", i),
                 "Concurrent",
                 first_ar="",
                 last_ar="",
