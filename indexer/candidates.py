@@ -41,7 +41,7 @@ from indexer.blocking import (
 )
 from indexer.errors import CandidateSettingsError, IndexStateError
 from indexer.vectors import DEFAULT_DATE_WEIGHT, DEFAULT_DIMENSION, name_vectors
-from matcher.kernels import PARALLEL_FROM
+from matcher.kernels import PARALLEL_FROM, chunking
 
 __all__ = [
     "ANN_SOURCE",
@@ -205,8 +205,7 @@ def _dots_range(vectors, left, right, out, start, stop):
 @numba.njit(parallel=True, nogil=True, cache=True)
 def _dots_parallel(vectors, left, right, out, n_threads):
     n = left.size
-    chunks = 4 * n_threads
-    size = (n + chunks - 1) // chunks
+    chunks, size = chunking(n, n_threads)
     for c in numba.prange(chunks):
         _dots_range(vectors, left, right, out, c * size, min(n, (c + 1) * size))
 

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.errors import MatcherError
-from matcher.kernels import PARALLEL_FROM
+from matcher.kernels import PARALLEL_FROM, chunking
 
 __all__ = [
     "DateLevel",
@@ -246,8 +246,7 @@ def _elementwise_range(ya, ma, da, pa, yb, mb, db, pb, out, start, stop):
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _elementwise_parallel(ya, ma, da, pa, yb, mb, db, pb, out, n_threads):
     n = ya.size
-    chunks = 4 * n_threads
-    size = (n + chunks - 1) // chunks
+    chunks, size = chunking(n, n_threads)
     for c in numba.prange(chunks):
         _elementwise_range(ya, ma, da, pa, yb, mb, db, pb, out, c * size, min(n, (c + 1) * size))
 
@@ -274,8 +273,7 @@ def _pairs_range(year, month, day, precision, left, right, out, start, stop):
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _pairs_parallel(year, month, day, precision, left, right, out, n_threads):
     n = left.size
-    chunks = 4 * n_threads
-    size = (n + chunks - 1) // chunks
+    chunks, size = chunking(n, n_threads)
     for c in numba.prange(chunks):
         _pairs_range(year, month, day, precision, left, right, out, c * size, min(n, (c + 1) * size))
 

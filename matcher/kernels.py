@@ -26,6 +26,7 @@ from matcher.errors import MatcherError
 
 __all__ = [
     "PARALLEL_FROM",
+    "chunking",
     "compile_kernels",
     "damerau_levenshtein_pairs",
     "damerau_levenshtein_similarity_pairs",
@@ -246,8 +247,9 @@ def _checked(
 
 
 @njit(nogil=True, cache=True)
-def _chunking(n_pairs, n_threads):
-    """(number of chunks, pairs per chunk) for a batch of n_pairs."""
+def chunking(n_pairs, n_threads):
+    """(number of chunks, pairs per chunk) for a batch of n_pairs split over n_threads (every
+    whole-array kernel's parallel version uses it)."""
     if n_pairs == 0:
         return 0, 1
     per_thread = n_threads * _CHUNKS_PER_THREAD
@@ -399,7 +401,7 @@ def _jaro_winkler_serial(codes_a, offs_a, codes_b, offs_b, left, right):
 def _jaro_winkler_kernel(codes_a, offs_a, codes_b, offs_b, left, right, n_threads):
     n = left.size
     out = np.empty(n, dtype=np.float32)
-    n_chunks, size = _chunking(n, n_threads)
+    n_chunks, size = chunking(n, n_threads)
     for c in prange(n_chunks):
         _jaro_winkler_chunk(codes_a, offs_a, codes_b, offs_b, left, right, c * size, min(n, (c + 1) * size), out)
     return out
@@ -539,7 +541,7 @@ def _damerau_levenshtein_serial(codes_a, offs_a, codes_b, offs_b, left, right):
 def _damerau_levenshtein_kernel(codes_a, offs_a, codes_b, offs_b, left, right, n_threads):
     n = left.size
     out = np.empty(n, dtype=np.int32)
-    n_chunks, size = _chunking(n, n_threads)
+    n_chunks, size = chunking(n, n_threads)
     for c in prange(n_chunks):
         _damerau_levenshtein_chunk(codes_a, offs_a, codes_b, offs_b, left, right, c * size, min(n, (c + 1) * size), out)
     return out
@@ -659,7 +661,7 @@ def _token_set_serial(codes_a, offs_a, codes_b, offs_b, left, right):
 def _token_set_kernel(codes_a, offs_a, codes_b, offs_b, left, right, n_threads):
     n = left.size
     out = np.empty(n, dtype=np.float32)
-    n_chunks, size = _chunking(n, n_threads)
+    n_chunks, size = chunking(n, n_threads)
     for c in prange(n_chunks):
         _token_set_chunk(codes_a, offs_a, codes_b, offs_b, left, right, c * size, min(n, (c + 1) * size), out)
     return out

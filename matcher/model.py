@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 from matcher.comparison import Comparison, check_gamma
 from matcher.errors import ComparisonSpecError, GammaError, ModelError, ModelFormatError
-from matcher.kernels import PARALLEL_FROM
+from matcher.kernels import PARALLEL_FROM, chunking
 
 __all__ = [
     "DEFAULT_TF_CAP",
@@ -367,10 +367,13 @@ class FellegiSunterModel:
         `match_weights` explains with is never built, which on millions of pairs was most of
         the time.
         """
-        if not isinstance(gamma, np.ndarray) or gamma.ndim != 2 or not np.issubdtype(gamma.dtype, np.integer):
-            check_gamma(gamma, self.comparisons)  # raises, naming what is wrong
-        if gamma.shape[1] != len(self.comparisons):
-            check_gamma(gamma, self.comparisons)
+        if (
+            not isinstance(gamma, np.ndarray)
+            or gamma.ndim != 2
+            or not np.issubdtype(gamma.dtype, np.integer)
+            or gamma.shape[1] != len(self.comparisons)
+        ):
+            check_gamma(gamma, self.comparisons)  # raises, naming what is wrong (levels: see below)
         n_pairs = gamma.shape[0]
         tf_left, tf_right = tf_left or {}, tf_right or {}
         names = sorted(set(tf_left) | set(tf_right))
@@ -545,8 +548,7 @@ def _evidence_kernel(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_fi
 @numba.njit(parallel=True, nogil=True, cache=True)
 def _evidence_parallel(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out, n_threads):
     n = gamma.shape[0]
-    chunks = 4 * n_threads
-    size = (n + chunks - 1) // chunks
+    chunks, size = chunking(n, n_threads)
     for c in numba.prange(chunks):
         _evidence_range(
             gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out,

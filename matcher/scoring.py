@@ -26,6 +26,7 @@ from matcher.dates import DateLevel, compare_date_pairs, precision_codes
 from matcher.errors import GammaError
 from matcher.kernels import (
     PARALLEL_FROM,
+    chunking,
     damerau_levenshtein_pairs,
     encode_strings,
     jaro_winkler_pairs,
@@ -171,7 +172,7 @@ def _date_gamma(
 
 # Level kinds decided from the prepared ids alone, and the string measures (computed once per
 # distinct pair of values).
-_ID_KINDS: Mapping[str, int] = {"exact": 0, "phonetic": 1}
+_ID_KINDS = frozenset({"exact", "phonetic"})
 _PENDING = -1
 
 
@@ -211,8 +212,7 @@ def _id_levels_range(ids, phonetic, left, right, kinds, else_level, out, start, 
 @numba.njit(parallel=True, nogil=True, cache=True)
 def _id_levels_parallel(ids, phonetic, left, right, kinds, else_level, out, n_threads):
     n = left.size
-    chunks = 4 * n_threads
-    size = (n + chunks - 1) // chunks
+    chunks, size = chunking(n, n_threads)
     for c in numba.prange(chunks):
         _id_levels_range(ids, phonetic, left, right, kinds, else_level, out, c * size, min(n, (c + 1) * size))
 
@@ -303,8 +303,7 @@ def _measure_levels_parallel(
     gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level, n_threads
 ):
     n = undecided.size
-    chunks = 4 * n_threads
-    size = (n + chunks - 1) // chunks
+    chunks, size = chunking(n, n_threads)
     for c in numba.prange(chunks):
         _measure_levels_range(
             gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level,
@@ -365,7 +364,7 @@ def _string_gamma(
     while lead < len(kinds) and kinds[lead] in _ID_KINDS:
         lead += 1
     else_level = comparison.n_levels - 1
-    lead_codes = np.array([_ID_KINDS[k] for k in kinds[:lead]], dtype=np.int64)
+    lead_codes = np.array([_KIND_CODES[k] for k in kinds[:lead]], dtype=np.int64)
     gamma = _id_levels(col.ids, phonetic, left, right, lead_codes, else_level if lead == len(kinds) else _PENDING)
     if lead == len(kinds):
         return gamma
