@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,17 @@ class ServerHandle:
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def metrics_port(self) -> int:
+        """The `/metrics` port of the banner the server (or its latest restart) printed."""
+        ports = re.findall(r"metrics: http://[^:]+:(\d+)/metrics", self.log_text())
+        assert ports, f"the server printed no metrics port:\n{self.log_text()[-2000:]}"
+        return int(ports[-1])
+
+    def scrape_metrics(self) -> str:
+        """The Prometheus exposition text, scraped once."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port()}/metrics", timeout=10) as reply:
+            return str(reply.read().decode())
+
 
 def reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
@@ -147,15 +160,16 @@ def start_server(tmp: Path, database: str, extra_env: dict[str, str] | None = No
             cwd=tmp,
         )
     target = f"127.0.0.1:{port}"
-    _wait_started(target, proc, log_path, env)
+    _wait_started(target, proc, log_path, env, 0)
     return ServerHandle(target, url, data_dir, keys, proc, log_path, env)
 
 
-def _wait_started(target: str, proc: subprocess.Popen, log_path: Path, env: dict[str, str]) -> None:
+def _wait_started(target: str, proc: subprocess.Popen, log_path: Path, env: dict[str, str], offset: int) -> None:
+    """Health answers as soon as one worker serves; the banner (with the metrics port) comes after
+    every worker serves and the metrics endpoint listens, so both are awaited, in the log past `offset`."""
     try:
         wait_serving(target, proc)
-        if int(env.get("HAWIYA_WORKERS", "1")) > 1:
-            _wait_for_text(log_path, "is SERVING", proc)
+        _wait_for_text(log_path, "metrics: http://", proc, offset=offset)
     except BaseException:
         stop_server(proc)
         raise RuntimeError(f"server did not start:\n{log_path.read_text()}") from None
@@ -164,6 +178,7 @@ def _wait_started(target: str, proc: subprocess.Popen, log_path: Path, env: dict
 def restart_server(handle: ServerHandle) -> ServerHandle:
     """Start the server again on the same data, port, callers and settings (the old one must be gone)."""
     assert handle.env is not None and handle.proc.poll() is not None
+    offset = handle.log_path.stat().st_size
     with handle.log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve"],
@@ -172,17 +187,16 @@ def restart_server(handle: ServerHandle) -> ServerHandle:
             stderr=subprocess.STDOUT,
             cwd=handle.data_dir.parent,
         )
-    _wait_started(handle.target, proc, handle.log_path, handle.env)
+    _wait_started(handle.target, proc, handle.log_path, handle.env, offset)
     return ServerHandle(
         handle.target, handle.database_url, handle.data_dir, handle.keys, proc, handle.log_path, handle.env
     )
 
 
-def _wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Several workers: health answers as soon as one serves; the banner waits for all."""
+def _wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float = 60.0, offset: int = 0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in path.read_text(encoding="utf-8", errors="replace"):
+        if text.encode() in path.read_bytes()[offset:]:
             return
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with code {proc.returncode}")

@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -187,17 +186,10 @@ def test_submit_a_file_watch_it_and_read_its_results(
     assert submitted.job_id in {j.job_id for j in listed}
     finished = re.compile(r'^hawiya_dedup_jobs_finished_total\{state="succeeded"\} [1-9]', re.MULTILINE)
     deadline = time.monotonic() + 10  # the worker counts the job when it reaps the job's process
-    while not finished.search(metrics := _scrape(server)):
+    while not finished.search(metrics := server.scrape_metrics()):
         assert time.monotonic() < deadline, metrics
         time.sleep(0.1)
     assert "\nhawiya_dedup_job_progress_ratio 1.0\n" in metrics
-
-
-def _scrape(server: ServerHandle) -> str:
-    match = re.search(r"metrics: http://[^:]+:(\d+)/metrics", server.log_text())
-    assert match, server.log_text()
-    with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/metrics", timeout=10) as reply:
-        return str(reply.read().decode())
 
 
 def test_submit_streamed_records(server: ServerHandle, stub: pb_grpc.DeduplicationStub, people: pd.DataFrame) -> None:

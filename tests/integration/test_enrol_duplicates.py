@@ -8,8 +8,6 @@ not allowed to identify is refused. On SQLite and PostgreSQL (the `server` fixtu
 
 from __future__ import annotations
 
-import re
-import urllib.request
 import uuid
 
 import grpc
@@ -109,10 +107,7 @@ def test_identify_is_only_for_callers_allowed_to(server: ServerHandle) -> None:
 
 
 def test_the_index_size_is_a_metric_without_personal_data(server: ServerHandle) -> None:
-    match = re.search(r"metrics: http://[^:]+:(\d+)/metrics", server.log_text())
-    assert match, server.log_text()[-2000:]
-    with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/metrics", timeout=10) as reply:
-        text = reply.read().decode()
+    text = server.scrape_metrics()
     store = server.store()
     try:
         registered = store.count_persons()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import grpc
@@ -19,17 +17,6 @@ from tests.integration.conftest import ServerHandle, free_port, start_server, st
 from tests.integration.helpers import claim, demographics, distinct_name, enrol_request
 
 BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
-
-
-def _metrics_port(handle: ServerHandle) -> int:
-    match = re.search(r"metrics: http://[^:]+:(\d+)/metrics", handle.log_text())
-    assert match, handle.log_text()
-    return int(match.group(1))
-
-
-def _scrape(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
-        return reply.read().decode()
 
 
 def _samples(text: str, name: str, **labels: str) -> list[float]:
@@ -80,7 +67,7 @@ def test_metrics_count_every_worker_and_pass_promtool(tmp_path: Path) -> None:
                 calls += 1
         for channel in channels:
             channel.close()
-        text = _scrape(_metrics_port(handle))
+        text = handle.scrape_metrics()
         handled = _samples(text, "grpc_server_handled_total", grpc_method="Authenticate", grpc_code="OK")
         assert sum(handled) == calls
         per_worker = _samples(text, "hawiya_worker_calls")
@@ -117,8 +104,12 @@ def test_redis_going_away_under_load_fails_nothing(tmp_path: Path) -> None:
         pytest.fail("redis-server is missing (Debian's redis-server package)")
     redis_port = free_port()
     redis = _redis(redis_port, tmp_path)
-    handle = start_server(tmp_path / "hawiya", "sqlite", {"HAWIYA_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"})
-    metrics_port = _metrics_port(handle)
+    try:
+        handle = start_server(tmp_path / "hawiya", "sqlite", {"HAWIYA_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"})
+    except BaseException:
+        redis.kill()
+        redis.wait()
+        raise
     errors: list[str] = []
     answers = {"right": 0, "wrong": 0}
     stop = threading.Event()
@@ -146,16 +137,16 @@ def test_redis_going_away_under_load_fails_nothing(tmp_path: Path) -> None:
         for t in threads:
             t.start()
         time.sleep(1.0)
-        hits_before = sum(_samples(_scrape(metrics_port), "hawiya_cache_events_total", event="hit"))
+        hits_before = sum(_samples(handle.scrape_metrics(), "hawiya_cache_events_total", event="hit"))
         assert hits_before > 0, "the cache serves before the outage"
         redis.kill()
         redis.wait()
         time.sleep(1.5)
-        during = _scrape(metrics_port)
+        during = handle.scrape_metrics()
         assert _samples(during, "hawiya_cache_breaker_open") == [1.0]
         redis = _redis(redis_port, tmp_path)
         time.sleep(3.0)  # the breaker probes every 2 s, then the cache fills again
-        after = _scrape(metrics_port)
+        after = handle.scrape_metrics()
         stop.set()
         for t in threads:
             t.join()

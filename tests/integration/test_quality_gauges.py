@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,17 +24,6 @@ from tests.integration.helpers import demographics, enrol_request
 from tests.registry_store.rsu_data import COMFORTABLE, URBAN
 
 
-def _metrics_port(handle: ServerHandle) -> int:
-    match = re.search(r"metrics: http://[^:]+:(\d+)/metrics", handle.log_text())
-    assert match, handle.log_text()
-    return int(match.group(1))
-
-
-def _scrape(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
-        return reply.read().decode()
-
-
 def _value(text: str, name: str, **labels: str) -> float | None:
     for line in text.splitlines():
         if line.startswith(name + "{") or line.startswith(name + " "):
@@ -44,15 +32,15 @@ def _value(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def _wait_for(port: int, name: str, predicate: object, timeout: float = 60.0, **labels: str) -> str:
+def _wait_for(handle: ServerHandle, name: str, predicate: object, timeout: float = 60.0, **labels: str) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        text = _scrape(port)
+        text = handle.scrape_metrics()
         value = _value(text, name, **labels)
         if value is not None and callable(predicate) and predicate(value):
             return text
         time.sleep(0.2)
-    raise TimeoutError(f"{name}{labels} never satisfied the condition:\n{_scrape(port)[-3000:]}")
+    raise TimeoutError(f"{name}{labels} never satisfied the condition:\n{handle.scrape_metrics()[-3000:]}")
 
 
 def _register(data_dir: Path) -> None:
@@ -75,8 +63,7 @@ def test_server_exports_data_quality_gauges(tmp_path: Path, workers: str) -> Non
     env = {"HAWIYA_QUALITY_INTERVAL": "1", "HAWIYA_WORKERS": workers, "HAWIYA_ID_HASH_KEY": "ab" * 32}
     handle = start_server(tmp_path, "sqlite", env)
     try:
-        port = _metrics_port(handle)
-        text = _wait_for(port, "hawiya_data_quality_records", lambda v: v == 4, dataset="rsu")
+        text = _wait_for(handle, "hawiya_data_quality_records", lambda v: v == 4, dataset="rsu")
         ratio = "hawiya_data_quality_ratio"
         assert _value(text, "hawiya_data_quality_records", dataset="rnp") == 4
         assert _value(text, ratio, dataset="rnp", field="idcs", check="check_digit") == 0.0
@@ -106,7 +93,7 @@ def test_server_exports_data_quality_gauges(tmp_path: Path, workers: str) -> Non
         with handle.channel() as channel:
             stub = registry_pb2_grpc.RegistryStub(channel)
             stub.Enrol(enrol_request(demographics(phone="")), metadata=handle.metadata())
-        text = _wait_for(port, "hawiya_data_quality_records", lambda v: v == 5, dataset="rnp")
+        text = _wait_for(handle, "hawiya_data_quality_records", lambda v: v == 5, dataset="rnp")
         assert _value(text, ratio, dataset="rnp", field="phone", check="missing") == pytest.approx(0.2)
         computed_by = set(re.findall(r"pid=(\d+) .*data-quality report of the rnp", handle.log_text()))
         assert len(computed_by) == 1, "one worker computes the reports"

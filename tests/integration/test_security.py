@@ -11,7 +11,6 @@ import sqlite3
 import statistics
 import subprocess
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -879,13 +878,6 @@ CANARY = {
 CANARY_BIRTH = (1931, 7, 23)
 
 
-def _metrics_text(handle: ServerHandle) -> str:
-    match = re.search(r"metrics: http://[^:]+:(\d+)/metrics", handle.log_text())
-    assert match, handle.log_text()[-2000:]
-    with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/metrics", timeout=10) as reply:
-        return str(reply.read().decode())
-
-
 def test_no_personal_data_in_logs_metrics_redis_or_errors(sec: Secured) -> None:
     h = sec.handle
     full = h.metadata()
@@ -1048,7 +1040,7 @@ def test_no_personal_data_in_logs_metrics_redis_or_errors(sec: Secured) -> None:
     time.sleep(0.5)  # the last log lines reach the file
     places = {
         "server log": h.log_text(),
-        "metrics": _metrics_text(h),
+        "metrics": h.scrape_metrics(),
         "errors sent to clients": "\n".join(errors),
     }
     keys = subprocess.run(

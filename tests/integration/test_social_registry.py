@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -365,13 +364,6 @@ def _set_status(
     return social.UpdateComplaintStatus(request, metadata=server.metadata()).complaint
 
 
-def _scrape_metrics(server: ServerHandle) -> str:
-    match = re.search(r"metrics: http://[^:]+:(\d+)/metrics", server.log_text())
-    assert match, "the server did not print its metrics port"
-    with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/metrics", timeout=10) as reply:
-        return reply.read().decode()
-
-
 def _metric(text: str, name: str, **labels: str) -> float:
     total = 0.0
     for line in text.splitlines():
@@ -385,7 +377,7 @@ def test_a_complaint_goes_through_its_lifecycle_and_keeps_its_times(
 ) -> None:
     people = _enrol(server, 2)
     h = _register(server, social, _members(people)).household
-    before = _scrape_metrics(server)
+    before = server.scrape_metrics()
     subject = pb.ComplaintSubject(kind=pb.COMPLAINT_SUBJECT_KIND_HOUSEHOLD_INDEX, household_id=h.household_id)
     filed = _file(server, social, subject)
     assert filed.status == pb.COMPLAINT_STATUS_OPEN and filed.filed_by == "test-programme"
@@ -408,7 +400,7 @@ def test_a_complaint_goes_through_its_lifecycle_and_keeps_its_times(
     assert times == sorted(times)
     assert closed.filed_at == history[0].at == filed.filed_at and closed.closed_at == history[2].at
     assert closed.status == pb.COMPLAINT_STATUS_RESOLVED
-    after = _scrape_metrics(server)
+    after = server.scrape_metrics()
     kind = {"subject_kind": "household_index"}
     assert (
         _metric(after, "hawiya_complaints_opened_total", **kind)
