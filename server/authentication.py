@@ -23,7 +23,16 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from matcher.authentication import DateValue, Identity, MatchMode, MatchRule, NameValue, decide, prepare_profile
+from matcher.authentication import (
+    DateValue,
+    Identity,
+    MatchMode,
+    MatchProfile,
+    MatchRule,
+    NameValue,
+    decide,
+    prepare_profile,
+)
 from matcher.errors import MatcherError
 from registry_store.audit import AuditLog
 from registry_store.errors import StoreError
@@ -90,12 +99,14 @@ class AuthenticationService:
         self._hash_idcs = hash_idcs
 
     def _answer(
-        self, caller_id: str, idcs: str, claimed: Demographics, rules: Mapping[str, MatchRule]
+        self,
+        caller_id: str,
+        id_hash: str,
+        profile: MatchProfile | None,
+        claimed: Demographics,
+        rules: Mapping[str, MatchRule],
     ) -> tuple[AuthOutcome, dict[str, str]]:
         """The matcher's answer and its audit row (not yet through the gate, not yet written)."""
-        idcs = validate_idcs(idcs, field="idcs")
-        id_hash = self._hash_idcs(idcs)
-        profile = self._profiles.get(idcs, id_hash)
         decision = decide(identity_from_demographics(claimed), profile or _STAND_IN, rules)
         known = profile is not None
         accepted = decision.accepted and known
@@ -144,7 +155,9 @@ class AuthenticationService:
         reveal_reason: bool = False,
     ) -> AuthOutcome:
         """One answer, returned only once its audit row is durable."""
-        outcome, row = self._answer(caller_id, idcs, claimed, rules)
+        idcs = validate_idcs(idcs, field="idcs")
+        id_hash = self._hash_idcs(idcs)
+        outcome, row = self._answer(caller_id, id_hash, self._profiles.get(idcs, id_hash), claimed, rules)
         begin = time.perf_counter()
         (verdict,) = self._audit.record_many([row], timeout=remaining())
         _AUDIT_SECONDS.observe(time.perf_counter() - begin)
@@ -162,16 +175,33 @@ class AuthenticationService:
         An item that cannot be answered (a malformed IDCS) gets its exception in its place; if
         the audit cannot be written, every answered item gets the store's error instead.
         """
-        results: list[AuthOutcome | Exception] = []
-        rows = []
-        for idcs, claimed, rules in items:
+        answered: list[AuthOutcome | Exception | None] = []
+        people = []
+        for idcs, _, _ in items:
             try:
-                outcome, row = self._answer(caller_id, idcs, claimed, rules)
-            except (StoreError, ServerError, MatcherError) as exc:
-                results.append(exc)
+                valid = validate_idcs(idcs, field="idcs")
+            except StoreError as exc:
+                answered.append(exc)
                 continue
-            results.append(outcome)
+            answered.append(None)
+            people.append((valid, self._hash_idcs(valid)))
+        # The profiles of the whole batch in one cache round trip (Redis: one MGET).
+        found = iter(zip(people, self._profiles.get_many(people), strict=True))
+        rows = []
+        for k, (_, claimed, rules) in enumerate(items):
+            if answered[k] is not None:
+                continue
+            (_, id_hash), profile = next(found)
+            try:
+                if isinstance(profile, StoreError):
+                    raise profile
+                outcome, row = self._answer(caller_id, id_hash, profile, claimed, rules)
+            except (StoreError, ServerError, MatcherError) as exc:
+                answered[k] = exc
+                continue
+            answered[k] = outcome
             rows.append(row)
+        results = [r for r in answered if r is not None]
         if rows:
             try:
                 begin = time.perf_counter()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 from matcher.authentication import MatchProfile, prepare_profile
 from matcher.errors import MatcherError
 from registry_store.cache import LocalProfileCache, ProfileCache
+from registry_store.errors import StoreError
 from registry_store.model import PersonStatus
 from registry_store.store import RegistryStore
 from server.identity import identity_from_demographics
@@ -40,7 +42,25 @@ class ProfileSource:
         self._objects = isinstance(cache, LocalProfileCache)
 
     def get(self, idcs: str, idcs_hash: str) -> MatchProfile | None:
-        cached: Any = self._cache.get(idcs_hash)
+        return self._resolve(idcs, idcs_hash, self._cache.get(idcs_hash))
+
+    def get_many(self, people: Sequence[tuple[str, str]]) -> list[MatchProfile | StoreError | None]:
+        """The profiles of several (IDCS, hash) pairs, in order, with one cache round trip for all.
+
+        A person the cache misses is read from the register; if that fails, the store's error
+        takes the person's place, and the others are still answered.
+        """
+        cached = self._cache.get_many([h for _, h in people])
+        found: list[MatchProfile | StoreError | None] = []
+        for (idcs, idcs_hash), value in zip(people, cached, strict=True):
+            try:
+                found.append(self._resolve(idcs, idcs_hash, value))
+            except StoreError as exc:
+                found.append(exc)
+        return found
+
+    def _resolve(self, idcs: str, idcs_hash: str, cached: Any) -> MatchProfile | None:
+        """The cached value's profile; on a miss (or an unreadable value), the register's, then cached."""
         if cached is not None:
             if cached == _NOBODY:
                 return None

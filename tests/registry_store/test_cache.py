@@ -45,6 +45,15 @@ def test_contract(cache: LocalProfileCache | RedisProfileCache) -> None:
     cache.delete(H2)  # deleting what is absent is fine
 
 
+def test_get_many_answers_each_key_in_order(cache: LocalProfileCache | RedisProfileCache) -> None:
+    cache.set(H2, b"profile-2")
+    assert cache.get_many([H1, H2, H1]) == [None, b"profile-2", None]
+    assert cache.get_many([]) == []
+    with pytest.raises(ValueError, match="keyed"):
+        cache.get_many([H2, "1234567890"])  # a raw IDCS never becomes a key, even in a batch
+    assert NoCache().get_many([H1, H2]) == [None, None]
+
+
 def test_keys_take_only_keyed_hashes() -> None:
     assert profile_key(H1).endswith(H1)
     for bad in ("1234567890", "A" * 64, "", "g" * 64):
@@ -110,6 +119,8 @@ def test_frozen_redis_costs_one_short_timeout_then_nothing() -> None:
         assert events.count("error") == 3 and events.count("skipped") == 47
         assert elapsed < 1.0
         assert cache.breaker.state is BreakerState.OPEN
+        assert cache.get_many([H1, H2]) == [None, None]  # a batch skips Redis too
+        assert events.count("skipped") == 48 and events.count("miss") == 52
     finally:
         cache.close()
         server.close()
