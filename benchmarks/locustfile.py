@@ -55,6 +55,7 @@ from hawiya.v1 import (  # noqa: E402
     authentication_pb2,
     authentication_pb2_grpc,
     person_pb2,
+    registry_pb2,
     registry_pb2_grpc,
 )
 
@@ -265,8 +266,24 @@ class HawiyaUser(User):
         with self._measured(ENROL) as outcome:
             reply = self._registry.Enrol(request, metadata=self._metadata, timeout=10)
             outcome["response"], outcome["length"] = reply, reply.ByteSize()
-            if not reply.person.idcs:
-                raise WrongAnswer("enrolled without an IDCS")
+            _check_enrolment(reply)
+
+
+def _check_enrolment(reply: registry_pb2.EnrolResponse) -> None:
+    """Every outcome the desk can be given, complete: the pool's persons are distinct, but the
+    1:N search may rightly hold one that resembles a registered namesake (POSSIBLE_DUPLICATE)."""
+    outcome = reply.outcome
+    if outcome in (registry_pb2.ENROL_OUTCOME_ENROLLED, registry_pb2.ENROL_OUTCOME_ALREADY_ENROLLED):
+        if not reply.person.idcs:
+            raise WrongAnswer("enrolled without an IDCS")
+    elif outcome == registry_pb2.ENROL_OUTCOME_DUPLICATE:
+        if not reply.matches or not reply.matches[0].idcs:
+            raise WrongAnswer("DUPLICATE without the registered IDCS")
+    elif outcome == registry_pb2.ENROL_OUTCOME_POSSIBLE_DUPLICATE:
+        if not reply.review_id:
+            raise WrongAnswer("POSSIBLE_DUPLICATE without a review")
+    else:
+        raise WrongAnswer(f"enrolment outcome {outcome} is not one of the API's")
 
 
 def _check(wanted: Claim, reply: authentication_pb2.AuthenticateResponse) -> None:
