@@ -41,7 +41,7 @@ from indexer.blocking import (
 )
 from indexer.errors import CandidateSettingsError, IndexStateError
 from indexer.vectors import DEFAULT_DATE_WEIGHT, DEFAULT_DIMENSION, name_vectors
-from matcher.kernels import PARALLEL_FROM, chunking
+from matcher.kernels import chunking, run_chunked
 
 __all__ = [
     "ANN_SOURCE",
@@ -183,10 +183,7 @@ def _pair_similarity(vectors: FloatArray, left: IntArray, right: IntArray) -> Fl
     memory, and took seconds on the 7 million pairs of a million records."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     out = np.empty(len(left), dtype=np.float32)
-    if len(left) < PARALLEL_FROM:
-        _dots_range(vectors, left, right, out, 0, len(left))
-    else:
-        _dots_parallel(vectors, left, right, out, numba.get_num_threads())
+    run_chunked(_dots_range, _dots_parallel, len(left), vectors, left, right, out)
     return out
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.errors import MatcherError
-from matcher.kernels import PARALLEL_FROM, chunking
+from matcher.kernels import chunking, run_chunked
 
 __all__ = [
     "DateLevel",
@@ -230,10 +230,7 @@ def _level(ya, ma, da, pa, yb, mb, db, pb, one_year):
 
 def _levels_elementwise(ya, ma, da, pa, yb, mb, db, pb):
     out = np.empty(ya.size, dtype=np.int8)
-    if ya.size < PARALLEL_FROM:
-        _elementwise_range(ya, ma, da, pa, yb, mb, db, pb, out, 0, ya.size)
-    else:
-        _elementwise_parallel(ya, ma, da, pa, yb, mb, db, pb, out, numba.get_num_threads())
+    run_chunked(_elementwise_range, _elementwise_parallel, ya.size, ya, ma, da, pa, yb, mb, db, pb, out)
     return out
 
 
@@ -253,10 +250,7 @@ def _elementwise_parallel(ya, ma, da, pa, yb, mb, db, pb, out, n_threads):
 
 def _levels_of_pairs(year, month, day, precision, left, right):
     out = np.empty(left.size, dtype=np.int8)
-    if left.size < PARALLEL_FROM:
-        _pairs_range(year, month, day, precision, left, right, out, 0, left.size)
-    else:
-        _pairs_parallel(year, month, day, precision, left, right, out, numba.get_num_threads())
+    run_chunked(_pairs_range, _pairs_parallel, left.size, year, month, day, precision, left, right, out)
     return out
 
 

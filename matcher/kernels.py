@@ -33,6 +33,7 @@ __all__ = [
     "encode_strings",
     "jaro_winkler_pairs",
     "max_kernel_threads",
+    "run_chunked",
     "set_kernel_threads",
     "token_set_similarity_pairs",
 ]
@@ -99,6 +100,21 @@ def _run(parallel: Any, serial: Any, args: tuple[Any, ...]) -> Any:
     if args[4].size <= _MIN_CHUNK:
         return serial(*args)
     return parallel(*args, numba.get_num_threads())
+
+
+def run_chunked(serial: Any, parallel: Any, n: int, *args: Any) -> None:
+    """Run a whole-array kernel over its ``n`` items: ``serial(*args, 0, n)`` on the calling thread
+    below PARALLEL_FROM items, else ``parallel(*args, n_threads)``, which splits them by `chunking`.
+
+    The matcher's, indexer's and dedup's whole-array kernels (levels, dates, evidence, pair
+    similarity) go through here; the string kernels through `_run`, whose serial version takes
+    no range. (The thread count is passed in, not read inside the kernel: a parallel kernel that
+    calls numba.get_num_threads() cannot be cached.)
+    """
+    if n < PARALLEL_FROM:
+        serial(*args, 0, n)
+    else:
+        parallel(*args, numba.get_num_threads())
 
 
 def jaro_winkler_pairs(

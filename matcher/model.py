@@ -52,7 +52,7 @@ import numpy.typing as npt
 
 from matcher.comparison import Comparison, check_gamma
 from matcher.errors import ComparisonSpecError, GammaError, ModelError, ModelFormatError
-from matcher.kernels import PARALLEL_FROM, chunking
+from matcher.kernels import chunking, run_chunked
 
 __all__ = [
     "DEFAULT_TF_CAP",
@@ -538,10 +538,7 @@ def _evidence_kernel(gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_fi
     larger of the two). NaN marks a pair with a level out of range, for the caller to report."""
     out = np.empty(gamma.shape[0], dtype=np.float64)
     args = (gamma, n_levels, weights, tf_levels, log2_u_exact, tf_of_field, tf_sides, cap, out)
-    if gamma.shape[0] < PARALLEL_FROM:
-        _evidence_range(*args, 0, gamma.shape[0])
-    else:
-        _evidence_parallel(*args, numba.get_num_threads())
+    run_chunked(_evidence_range, _evidence_parallel, gamma.shape[0], *args)
     return out
 
 

@@ -25,11 +25,11 @@ from matcher.comparison import Comparison
 from matcher.dates import DateLevel, compare_date_pairs, precision_codes
 from matcher.errors import GammaError
 from matcher.kernels import (
-    PARALLEL_FROM,
     chunking,
     damerau_levenshtein_pairs,
     encode_strings,
     jaro_winkler_pairs,
+    run_chunked,
     token_set_similarity_pairs,
 )
 from matcher.normalise import normalise_name
@@ -180,10 +180,7 @@ def _id_levels(ids, phonetic, left, right, kinds, else_level):
     """Each pair's level among the leading exact/phonetic levels (``kinds``), 0 when a value is
     missing; ``else_level`` where none holds (-1: a string measure decides later)."""
     out = np.empty(left.size, dtype=np.int8)
-    if left.size < PARALLEL_FROM:
-        _id_levels_range(ids, phonetic, left, right, kinds, else_level, out, 0, left.size)
-    else:
-        _id_levels_parallel(ids, phonetic, left, right, kinds, else_level, out, numba.get_num_threads())
+    run_chunked(_id_levels_range, _id_levels_parallel, left.size, ids, phonetic, left, right, kinds, else_level, out)
     return out
 
 
@@ -278,10 +275,7 @@ def _measure_levels(
     """Each undecided pair's level, walking levels ``first``… (kinds, limits and the row of
     ``values`` holding a string measure by distinct pair)."""
     args = (gamma, undecided, inverse, ids, phonetic, left, right, kinds, limits, rows, values, first, else_level)
-    if undecided.size < PARALLEL_FROM:
-        _measure_levels_range(*args, 0, undecided.size)
-    else:
-        _measure_levels_parallel(*args, numba.get_num_threads())
+    run_chunked(_measure_levels_range, _measure_levels_parallel, undecided.size, *args)
 
 
 @numba.njit(nogil=True, cache=True)

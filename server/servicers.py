@@ -84,12 +84,13 @@ def rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) ->
     The rules of a (caller, policy) pair seen lately are reused: a programme sends the same
     policy with every claim (a stream re-verifying a list, with every item), and building them
     costs about 10 µs a claim (measured), a serialisation of the policy about 1 µs. Only valid
-    policies are kept, at most `_RULES_KEPT` of them; the entry keeps its caller, so that a
-    caller replaced by a reload of the callers file never gets the old one's rules.
+    policies are kept, at most `_RULES_KEPT` of them. The key holds the caller's id, and the entry
+    the caller itself, so no other Caller (one reloaded from the callers file with another
+    policy) can have that id while the entry lives.
     """
     key = (id(caller), policy.SerializeToString(deterministic=True))
     kept = _RULES.get(key)
-    if kept is not None and kept[0] is caller:
+    if kept is not None:
         return kept[1]
     rules = MappingProxyType(_rules_from_policy(policy, caller))
     if len(_RULES) >= _RULES_KEPT:
