@@ -165,9 +165,6 @@ class _DriverWriter:
             return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
-    def _row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(self._time(values[c]) if c == "created_at" else values[c] for c in _COLUMNS)
-
     def _gate_reads(self, values: list[dict[str, Any]]) -> tuple[datetime, list[tuple[str, tuple[Any, ...]]]]:
         """The moment of the check, and the gate's read statements with their parameters."""
         assert self._security is not None
@@ -190,9 +187,11 @@ class _DriverWriter:
         return gate(values, states, failures, self._security, now)
 
     def _rows(self, values: list[dict[str, Any]], verdicts: list[Verdict]) -> list[tuple[Any, ...]]:
+        """The INSERT's parameters, in the order of _COLUMNS, with each row's final verdict."""
+        when = self._time
         return [
-            self._row({**row, "decision": verdict.decision, "reason": verdict.reason})
-            for row, verdict in zip(values, verdicts, strict=True)
+            (v["transaction_id"], v["caller_id"], v["idcs_hash"], out.decision, out.reason, when(v["created_at"]))
+            for v, out in zip(values, verdicts, strict=True)
         ]
 
     def _freezes(self, freezes: dict[str, datetime]) -> tuple[str, list[tuple[Any, ...]]]:

