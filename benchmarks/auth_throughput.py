@@ -21,7 +21,8 @@ one after the other:
 The load generator is ``--clients`` processes, each with ``--threads`` threads spread over
 ``--channels`` channels (each its own connection), every thread calling back to back: the same
 concurrency for every workload. Each workload runs ``--warmup`` seconds, then ``--duration``
-seconds measured: calls (streamed items for ``stream``) completed in that window, their latency
+seconds measured: calls completed in that window (for ``stream``, items answered in it, counted
+as each response message arrives: a call of 1,000 items lasts seconds), their latency
 percentiles, and the server's CPU time over it (utime + stime of the server process and its worker
 processes, from ``/proc``). The clients run on the same machine and take CPU from the server.
 
@@ -186,7 +187,11 @@ def _client_process(
     requests = [authentication_pb2.AuthenticateRequest.FromString(p) for p in payloads]
     health_request = health_pb2.HealthCheckRequest()
 
-    def call_for(channel: grpc.Channel, offset: int) -> Callable[[], tuple[int, int]]:
+    # (arrival time, items) of every stream response message, per thread: a stream call answers
+    # 1,000 items over several seconds, so items are counted as they arrive, not per call.
+    arrivals: list[list[tuple[float, int]]] = [[] for _ in range(threads)]
+
+    def call_for(channel: grpc.Channel, offset: int, thread: int) -> Callable[[], tuple[int, int]]:
         """A function making one call; returns (items answered, wrong answers)."""
         position = offset
         if workload == "empty":
@@ -219,7 +224,9 @@ def _client_process(
                 for i in range(0, len(items), STREAM_CHUNK)
             ]
             answered = wrong = 0
+            arrived = arrivals[thread]
             for reply in auth.AuthenticateStream(iter(chunks), metadata=metadata, timeout=60):
+                arrived.append((time.monotonic(), len(reply.results)))
                 for answer in reply.results:
                     answered += 1
                     k = int(answer.item_id)
@@ -229,9 +236,11 @@ def _client_process(
 
         return stream
 
-    calls = [call_for(channels[t % channel_count], (index * threads + t) * 997) for t in range(threads)]
+    calls = [call_for(channels[t % channel_count], (index * threads + t) * 997, t) for t in range(threads)]
     for call in calls:  # connect and warm each thread's path before the clock starts
         call()
+    for arrived in arrivals:
+        arrived.clear()
     records: list[list[tuple[float, float, int, int, int]]] = [[] for _ in range(threads)]
     barrier.wait()
     released = time.monotonic()
@@ -266,7 +275,8 @@ def _client_process(
     for channel in channels:
         channel.close()
     rows = np.array([r for out in records for r in out], dtype=np.float64).reshape(-1, 5)
-    results.put({"index": index, "rows": rows, "client_cpu": cpu_marks[1] - cpu_marks[0]})
+    answers = np.array([a for arrived in arrivals for a in arrived], dtype=np.float64).reshape(-1, 2)
+    results.put({"index": index, "rows": rows, "answers": answers, "client_cpu": cpu_marks[1] - cpu_marks[0]})
 
 
 def _run_workload(
@@ -308,6 +318,9 @@ def _run_workload(
     seconds = t1 - t0
     calls = len(inside)
     items = int(inside[:, 2].sum())
+    answers = np.concatenate([o["answers"] for o in outputs])
+    if len(answers):  # a stream: the items answered inside the window, whatever call they belong to
+        items = int(answers[(answers[:, 0] >= t0) & (answers[:, 0] < t1), 1].sum())
     latency_ms = inside[inside[:, 4] == 0, 1] * 1000.0
     server_cpu = cpu1 - cpu0
     client_cpu = sum(o["client_cpu"] for o in outputs)

@@ -44,4 +44,7 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         assert result["calls"] > 0
         # Every answer was the one the claim called for, and no call failed.
         assert result["failed_calls"] == 0 and result["wrong_answers"] == 0
+    # Streamed items are counted as their answers arrive, in whole response messages of 100.
+    stream = setup["results"]["stream"]
+    assert stream["items"] > 0 and stream["items"] % 100 == 0
     assert "AuthenticateStream" in done.stdout
