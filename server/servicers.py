@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -140,13 +141,14 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
             self._limiter.acquire(caller, len(chunk.items), remaining())
             answers: list[authentication_pb2.AuthenticateItemResult | None] = []
             requests = []
+            today = datetime.now(UTC).date()  # a birth date must not be later: one reading per chunk
             for item in chunk.items:
                 if len(item.item_id) > MAX_ITEM_ID:
                     too_long = InvalidField("item_id", f"must be at most {MAX_ITEM_ID} characters")
                     answers.append(_item_error(item.item_id[:MAX_ITEM_ID], too_long))
                     continue
                 try:
-                    requests.append(_authentication_request(item.request, caller))
+                    requests.append(_authentication_request(item.request, caller, today))
                     answers.append(None)
                 except Exception as exc:  # every error of one item stays with that item
                     answers.append(_item_error(item.item_id, exc))
@@ -154,16 +156,16 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
                 self._service.authenticate_many(caller.caller_id, requests, reveal_reason=caller.reveal_denial_reason)
             )
             response = authentication_pb2.AuthenticateStreamResponse()
+            slot = response.results.add  # answers are written in place, not built and then copied
             for item, answer in zip(chunk.items, answers, strict=True):
                 if answer is None:
                     result = next(results)
                     if isinstance(result, Exception):
-                        answer = _item_error(item.item_id, result)
+                        response.results.append(_item_error(item.item_id, result))
                     else:
-                        answer = authentication_pb2.AuthenticateItemResult(
-                            item_id=item.item_id, response=_answer(result)
-                        )
-                response.results.append(answer)
+                        _answer(result, slot(item_id=item.item_id).response)
+                else:
+                    response.results.append(answer)
             yield response
 
 
@@ -172,11 +174,11 @@ MAX_ITEM_ID = 64
 
 
 def _authentication_request(
-    request: authentication_pb2.AuthenticateRequest, caller: Caller
+    request: authentication_pb2.AuthenticateRequest, caller: Caller, today: date | None = None
 ) -> tuple[str, Demographics, Mapping[str, MatchRule]]:
     # IDCS first: a typo is refused before anything else is looked at.
     idcs = validate_idcs(request.idcs, field="idcs")
-    return idcs, claimed_from_proto(request.claimed), rules_from_policy(request.policy, caller)
+    return idcs, claimed_from_proto(request.claimed, today=today), rules_from_policy(request.policy, caller)
 
 
 # The decision counter's children, bound once per label set (decision × reason × mode: at most
@@ -192,19 +194,20 @@ def _count_decision(outcome: AuthOutcome) -> None:
     counter.inc()
 
 
-def _answer(outcome: AuthOutcome) -> authentication_pb2.AuthenticateResponse:
+def _answer(
+    outcome: AuthOutcome, out: authentication_pb2.AuthenticateResponse | None = None
+) -> authentication_pb2.AuthenticateResponse:
+    """The answer as a message; written into ``out`` (a stream's result slot) if given."""
     _count_decision(outcome)
-    return authentication_pb2.AuthenticateResponse(
-        decision=_DECISION[outcome.decision],
-        matches=[
-            authentication_pb2.AttributeMatch(
-                attribute=_ATTRIBUTE[m.attribute], matched=m.matched, mode=_MODE_OUT[m.mode]
-            )
-            for m in outcome.matches
-        ],
-        transaction_id=outcome.transaction_id,
-        reason=_REASON[outcome.reason],
-    )
+    if out is None:
+        out = authentication_pb2.AuthenticateResponse()
+    out.decision = _DECISION[outcome.decision]
+    add = out.matches.add
+    for m in outcome.matches:
+        add(attribute=_ATTRIBUTE[m.attribute], matched=m.matched, mode=_MODE_OUT[m.mode])
+    out.transaction_id = outcome.transaction_id
+    out.reason = _REASON[outcome.reason]
+    return out
 
 
 def _item_error(item_id: str, exc: Exception) -> authentication_pb2.AuthenticateItemResult:
