@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from matcher.authentication import (
     DateValue,
@@ -220,7 +221,7 @@ class AuthenticationService:
                 continue
             answered[k] = outcome
             rows.append(row)
-        results = [r for r in answered if r is not None]
+        results = cast("list[AuthOutcome | Exception]", answered)  # every None was filled in above
         if rows:
             try:
                 begin = time.perf_counter()
