@@ -23,8 +23,9 @@ The load generator is ``--clients`` processes, each with ``--threads`` threads s
 concurrency for every workload. Each workload runs ``--warmup`` seconds, then ``--duration``
 seconds measured: calls completed in that window (for ``stream``, items answered in it, counted
 as each response message arrives: a call of 1,000 items lasts seconds), their latency
-percentiles, and the server's CPU time over it (utime + stime of the server process and its worker
-processes, from ``/proc``). The clients run on the same machine and take CPU from the server.
+percentiles, the server's CPU time over it (utime + stime of the server process and its worker
+processes, from ``/proc``) and its threads' context switches. The clients run on the same machine
+and take CPU from the server.
 
     python benchmarks/auth_throughput.py                 # both set-ups, full length
     python benchmarks/auth_throughput.py --quick         # a few seconds, embedded only (CI smoke test)
@@ -157,6 +158,28 @@ def _cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / _CLK_TCK
+
+
+def _context_switches(pids: list[int]) -> int:
+    """Context switches so far (voluntary and not) of every thread of the given processes, from /proc.
+
+    A thread is switched out whenever it waits (for the GIL, a lock, a socket, the disk) and in
+    again when woken. On a virtual machine each switch costs several microseconds of kernel time,
+    so the count per call explains much of a call's CPU beyond the Python it runs.
+    """
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+            except OSError:
+                continue  # the thread ended between the listing and the read
+            total += sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
+    return total
 
 
 # --- the load generator (client processes) ----------------------------------------------------
@@ -307,9 +330,9 @@ def _run_workload(
     released = time.monotonic()
     time.sleep(options["warmup"])
     pids = _process_tree(server_pid)
-    t0, cpu0 = time.monotonic(), _cpu_seconds(pids)
+    t0, cpu0, switches0 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids)
     time.sleep(max(0.0, released + options["warmup"] + options["duration"] - time.monotonic()))
-    t1, cpu1 = time.monotonic(), _cpu_seconds(pids)
+    t1, cpu1, switches1 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids)
     outputs = [results.get(timeout=120) for _ in procs]
     for proc in procs:
         proc.join(timeout=30)
@@ -337,6 +360,7 @@ def _run_workload(
         "server_cpu_seconds": server_cpu,
         "server_cpu_us_per_call": server_cpu / per * 1e6,
         "server_cores_busy": server_cpu / seconds,
+        "server_switches_per_call": (switches1 - switches0) / per,
         "client_cpu_us_per_call": client_cpu / per * 1e6,
         "failed_calls": int(inside[:, 4].sum()),
         "wrong_answers": int(inside[:, 3].sum()),
@@ -511,17 +535,21 @@ def print_report(report: dict[str, Any]) -> None:
         )
         print(
             f"  {'workload':<30} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>11} {'cores':>6} "
-            f"{'client CPU':>11} {'failed':>7} {'wrong':>6}"
+            f"{'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6}"
         )
-        print(f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'µs/call':>11}")
+        print(f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'/call':>9} {'µs/call':>11}")
         for name in WORKLOADS:
             r = setup["results"][name]
             print(
                 f"  {labels[name]:<30} {r['calls_per_second']:>9,.0f} {_fmt(r['p50_ms'], '>8.2f')} "
                 f"{_fmt(r['p99_ms'], '>8.2f')} {r['server_cpu_us_per_call']:>11,.0f} {r['server_cores_busy']:>6.2f} "
-                f"{r['client_cpu_us_per_call']:>11,.0f} {r['failed_calls']:>7} {r['wrong_answers']:>6}"
+                f"{r['server_switches_per_call']:>9.1f} {r['client_cpu_us_per_call']:>11,.0f} "
+                f"{r['failed_calls']:>7} {r['wrong_answers']:>6}"
             )
-        print("  (stream: calls/s and CPU per streamed item; p50/p99 of a whole batch call)")
+        print(
+            "  (stream: calls/s, CPU and switches per streamed item; p50/p99 of a whole batch call;"
+            " switches: the server threads' context switches)"
+        )
         names = {
             "authenticate_cpu_over_empty_cpu": "Authenticate server CPU/call ÷ empty CPU/call",
             "stream_throughput_over_unary_throughput": "streamed items/s ÷ unary Authenticate calls/s",

@@ -38,10 +38,17 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     assert set(setup["ratios"]) == set(report["goals"])
     for workload in ("empty", "authenticate", "stream"):
         result = setup["results"][workload]
-        assert {"calls_per_second", "p50_ms", "p99_ms", "server_cpu_us_per_call", "client_cpu_us_per_call"} <= (
-            result.keys()
-        )
+        assert {
+            "calls_per_second",
+            "p50_ms",
+            "p99_ms",
+            "server_cpu_us_per_call",
+            "server_switches_per_call",
+            "client_cpu_us_per_call",
+        } <= result.keys()
         assert result["calls"] > 0
+        # Serving a call wakes at least the thread that answers it.
+        assert result["server_switches_per_call"] > 0
         # Every answer was the one the claim called for, and no call failed.
         assert result["failed_calls"] == 0 and result["wrong_answers"] == 0
     # Streamed items are counted as their answers arrive, in whole response messages of 100.

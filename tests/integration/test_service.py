@@ -298,8 +298,13 @@ def test_get_unknown_person_is_not_found(server, registry_stub) -> None:
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+# Enrolments are decided one at a time under the register's lock: more persons would add
+# minutes to the suite, not concurrency.
+CONCURRENT_PERSONS = 500
+
+
 def test_concurrent_enrolment_with_retries_stores_each_person_once(server: ServerHandle) -> None:
-    """1,000 persons from 16 concurrent clients, each request sent twice with its key."""
+    """500 persons from 16 concurrent clients, each request sent twice with its key."""
     requests = [
         enrol_request(
             demographics(
@@ -316,7 +321,7 @@ def test_concurrent_enrolment_with_retries_stores_each_person_once(server: Serve
             ),
             f"concurrency-{uuid.uuid4().hex}-{i}",
         )
-        for i in range(1000)
+        for i in range(CONCURRENT_PERSONS)
     ]
     store = server.store()
     before = store.count_persons()
@@ -326,20 +331,20 @@ def test_concurrent_enrolment_with_retries_stores_each_person_once(server: Serve
 
     def send(index: int) -> None:
         stub = registry_pb2_grpc.RegistryStub(channels[index % 16])
-        request = requests[index % 1000]
+        request = requests[index % CONCURRENT_PERSONS]
         reply = stub.Enrol(request, metadata=server.metadata(), timeout=60)
         with lock:
             idcs_by_key.setdefault(request.idempotency_key, set()).add(reply.person.idcs)
 
     try:
         # Every request twice; the retries interleave with the first attempts.
-        order = [i for pair in zip(range(1000), range(1000), strict=True) for i in pair]
+        order = [i for pair in zip(range(CONCURRENT_PERSONS), range(CONCURRENT_PERSONS), strict=True) for i in pair]
         with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(send, order))
-        assert store.count_persons() - before == 1000
-        assert len(idcs_by_key) == 1000
+        assert store.count_persons() - before == CONCURRENT_PERSONS
+        assert len(idcs_by_key) == CONCURRENT_PERSONS
         assert all(len(v) == 1 for v in idcs_by_key.values())
-        assert len(set().union(*idcs_by_key.values())) == 1000
+        assert len(set().union(*idcs_by_key.values())) == CONCURRENT_PERSONS
     finally:
         for channel in channels:
             channel.close()
