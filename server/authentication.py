@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,16 +77,50 @@ _STAND_IN = prepare_profile(
 )
 
 
+class _RandomBytes:
+    """Bytes from the operating system's random generator, drawn a block at a time, each used once.
+
+    `os.urandom` releases the GIL around its system call, and under load every release lets
+    another thread take the GIL, which the caller must then wait to get back: two context
+    switches. A streamed verification draws an id for every item; drawing 4,000 bytes at a time
+    makes that one system call per 400 ids (measured on AuthenticateStream: 2.1-2.2 context
+    switches of the server per item before, 1.1 after). The bytes are as unpredictable as
+    os.urandom's. A forked child starts with an empty buffer, so two processes never hand out the
+    same bytes.
+    """
+
+    def __init__(self, block: int = 4000) -> None:
+        self._block = block
+        self._forget()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()  # new in a child: another thread may have held it at the fork
+        self._data = b""
+        self._position = 0
+
+    def __call__(self, n: int) -> bytes:
+        with self._lock:
+            start = self._position
+            if start + n > len(self._data):
+                self._data, start = os.urandom(max(self._block, n)), 0
+            self._position = start + n
+            return self._data[start : start + n]
+
+
+_random_bytes = _RandomBytes()
+
+
 def new_transaction_id() -> str:
     """A UUID version 7 (RFC 9562) as 32 hex digits: the Unix time in milliseconds, then 74 random bits.
 
     Ids that grow with time are added at the right edge of the audit table's unique index, so
     a commit of many rows changes a few index pages instead of one page per row; with random
     ids the commit of a batch of 100 cost 20-24 µs of CPU a row, with ordered ones 13 µs
-    (measured on SQLite). The random bits come from the operating system: an id cannot be guessed
-    from another.
+    (measured on SQLite). The random bits come from the operating system (`_RandomBytes`): an
+    id cannot be guessed from another.
     """
-    rand = int.from_bytes(os.urandom(10))
+    rand = int.from_bytes(_random_bytes(10))
     millis = time.time_ns() // 1_000_000
     value = (millis & _MILLIS_MASK) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62 | rand & _RAND_B_MASK
     return f"{value:032x}"
