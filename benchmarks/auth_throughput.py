@@ -164,8 +164,9 @@ def _context_switches(pids: list[int]) -> int:
     """Context switches so far (voluntary and not) of every thread of the given processes, from /proc.
 
     A thread is switched out whenever it waits (for the GIL, a lock, a socket, the disk) and in
-    again when woken. On a virtual machine each switch costs several microseconds of kernel time,
-    so the count per call explains much of a call's CPU beyond the Python it runs.
+    again when woken. On a 2-core virtual machine, perf put about half of the server's CPU in the
+    kernel's scheduling, for the empty call and Authenticate alike, so the count per call
+    explains much of a call's CPU beyond the Python it runs.
     """
     total = 0
     for pid in pids:
