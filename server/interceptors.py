@@ -27,6 +27,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -101,16 +102,10 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             handler = continuation(handler_call_details)
             if handler is None:
                 return None
-            if handler.unary_unary is not None:
-                wrapped = self._wrap_unary(method, handler)
-            elif handler.stream_stream is not None:
-                wrapped = self._wrap_stream(method, handler)
-            elif handler.unary_stream is not None:
-                wrapped = self._wrap_server_stream(method, handler)
-            elif handler.stream_unary is not None:
-                wrapped = self._wrap_client_stream(method, handler)
-            else:
+            kind = next((k for k in _KINDS if getattr(handler, k.attribute) is not None), None)
+            if kind is None:
                 return handler
+            wrapped = self._wrap(method, handler, kind)
             self._wrapped[method] = wrapped
         return wrapped
 
@@ -143,10 +138,6 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             raise Unauthenticated("the client certificate is not a caller's")
         return caller
 
-    def _deadline(self, context: grpc.ServicerContext) -> float:
-        """The monotonic instant the current call (or streamed message) must be answered by."""
-        return time.monotonic() + min(self._cap, context.time_remaining())
-
     @staticmethod
     def _visible(exc: Exception, caller: Caller | None, rpc: str) -> Exception:
         """The error the caller is told of, under its policy and the deadline."""
@@ -156,237 +147,209 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             return DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
         return exc
 
-    def _wrap_unary(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        short, metrics = _method_metrics(method, "unary")
-        started, seconds, handled = metrics
-        behaviour = handler.unary_unary
-        identify = self._caller
-        admit = self._limiter.admit
-        deadline = self._deadline
-        visible = self._visible
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler, kind: _Kind) -> grpc.RpcMethodHandler:
+        """The handler of one method of one kind, run inside a `_Call` for each call."""
+        spec = _Method(self, method, kind)
+        behaviour = getattr(handler, kind.attribute)
+        streams_requests = kind.streams_requests
 
-        def serve(request: Any, context: grpc.ServicerContext) -> Any:
-            begin = time.perf_counter()
-            started.inc()
-            WORKER_CALLS.inc()
-            request_token = REQUEST_ID.set(_next_request_id())
-            deadline_token = DEADLINE.set(deadline(context))
-            failure: grpc.Status | None = None
-            caller = None
+        def serve_answers(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            call = _Call(spec, context)
             try:
-                caller = identify(context, short)
-                admit(caller)
-                caller_token = CURRENT_CALLER.set(caller)
-                try:
-                    response = behaviour(request, context)
-                finally:
-                    CURRENT_CALLER.reset(caller_token)
-                if time.monotonic() >= DEADLINE.get():
-                    raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
+                call.identify()
+                for response in behaviour(call.requests(request) if streams_requests else request, context):
+                    call.check()
+                    yield response
+                    call.renew()
             except Exception as exc:
-                failure, unexpected = status_for(visible(exc, caller, short))
-                if unexpected:
-                    log.exception("unexpected error in %s", short)
-            finally:
-                DEADLINE.reset(deadline_token)
-                REQUEST_ID.reset(request_token)
-                seconds.observe(time.perf_counter() - begin)
-            if failure is not None:
-                handled[failure.code].inc()
-                context.abort_with_status(failure)
-            handled[grpc.StatusCode.OK].inc()
-            return response
-
-        return grpc.unary_unary_rpc_method_handler(
-            serve,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
-    def _wrap_stream(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        short, metrics = _method_metrics(method, "bidi_stream")
-        started, seconds, handled = metrics
-        behaviour = handler.stream_stream
-        identify = self._caller
-        deadline = self._deadline
-        visible = self._visible
-
-        def serve(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
-            begin = time.perf_counter()
-            started.inc()
-            WORKER_CALLS.inc()
-            request_token = REQUEST_ID.set(_next_request_id())
-            deadline_token = DEADLINE.set(deadline(context))
-
-            def messages() -> Iterator[Any]:
-                # A stream may last as long as the caller keeps it (re-verifying a whole list);
-                # the cap bounds the answer to each message instead.
-                for message in request_iterator:
-                    DEADLINE.set(deadline(context))
-                    yield message
-
-            failure: grpc.Status | None = None
-            caller = None
-            try:
-                caller = identify(context, short)
-                caller_token = CURRENT_CALLER.set(caller)
-                try:
-                    for response in behaviour(messages(), context):
-                        if time.monotonic() >= DEADLINE.get():
-                            raise DeadlineExceeded("the answer took longer than the deadline (or the server's cap)")
-                        yield response
-                finally:
-                    CURRENT_CALLER.reset(caller_token)
-            except Exception as exc:
-                failure, unexpected = status_for(visible(exc, caller, short))
-                if unexpected:
-                    log.exception("unexpected error in %s", short)
+                call.failed(exc)
             except GeneratorExit:  # gRPC closes the stream: the client cancelled or the deadline passed
-                code = grpc.StatusCode.DEADLINE_EXCEEDED if context.time_remaining() <= 0 else grpc.StatusCode.CANCELLED
-                handled[code].inc()
+                call.gone()
                 raise
             finally:
-                DEADLINE.reset(deadline_token)
-                REQUEST_ID.reset(request_token)
-                seconds.observe(time.perf_counter() - begin)
-            if failure is not None:
-                handled[failure.code].inc()
-                context.abort_with_status(failure)
-            handled[grpc.StatusCode.OK].inc()
+                call.close()
+            call.answer()
 
-        return grpc.stream_stream_rpc_method_handler(
-            serve,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
-    def _wrap_server_stream(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """One request, a stream of answers (watching a job, reading its results).
-
-        The deadline cap bounds each answer; ``max_stream_seconds`` the whole stream (a watch of a
-        longer job ends, and is called again).
-        """
-        short, metrics = _method_metrics(method, "server_stream")
-        started, seconds, handled = metrics
-        behaviour = handler.unary_stream
-        identify = self._caller
-        admit = self._limiter.admit
-        deadline = self._deadline
-        visible = self._visible
-        stream_cap = self._stream_cap
-
-        def serve(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            begin = time.perf_counter()
-            started.inc()
-            WORKER_CALLS.inc()
-            limit = _StreamLimit(context, stream_cap)
-            request_token = REQUEST_ID.set(_next_request_id())
-            deadline_token = DEADLINE.set(limit.bound(deadline(context)))
-            failure: grpc.Status | None = None
-            caller = None
+        def serve_answer(request: Any, context: grpc.ServicerContext) -> Any:
+            call = _Call(spec, context)
             try:
-                caller = identify(context, short)
-                admit(caller)
-                caller_token = CURRENT_CALLER.set(caller)
-                try:
-                    for response in behaviour(request, context):
-                        if time.monotonic() >= DEADLINE.get():
-                            raise DeadlineExceeded("the answer took longer than the deadline (or the server's cap)")
-                        yield response
-                        DEADLINE.set(limit.bound(deadline(context)))
-                finally:
-                    CURRENT_CALLER.reset(caller_token)
+                call.identify()
+                response = behaviour(call.requests(request) if streams_requests else request, context)
+                call.check()
             except Exception as exc:
-                failure, unexpected = status_for(visible(exc, caller, short))
-                if unexpected:
-                    log.exception("unexpected error in %s", short)
-            except GeneratorExit:  # the client cancelled or its deadline passed
-                code = grpc.StatusCode.DEADLINE_EXCEEDED if context.time_remaining() <= 0 else grpc.StatusCode.CANCELLED
-                handled[code].inc()
-                raise
-            finally:
-                limit.stop()
-                DEADLINE.reset(deadline_token)
-                REQUEST_ID.reset(request_token)
-                seconds.observe(time.perf_counter() - begin)
-            if failure is not None:
-                handled[failure.code].inc()
-                context.abort_with_status(failure)
-            handled[grpc.StatusCode.OK].inc()
-
-        return grpc.unary_stream_rpc_method_handler(
-            serve,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-
-    def _wrap_client_stream(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        """A stream of requests, one answer (records streamed into a job): the cap bounds each message,
-        ``max_stream_seconds`` the whole call, ``stream_idle_seconds`` the wait for the next message."""
-        short, metrics = _method_metrics(method, "client_stream")
-        started, seconds, handled = metrics
-        behaviour = handler.stream_unary
-        identify = self._caller
-        admit = self._limiter.admit
-        deadline = self._deadline
-        visible = self._visible
-        stream_cap, idle = self._stream_cap, self._idle
-
-        def serve(request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Any:
-            begin = time.perf_counter()
-            started.inc()
-            WORKER_CALLS.inc()
-            limit = _StreamLimit(context, stream_cap, idle)
-            request_token = REQUEST_ID.set(_next_request_id())
-            deadline_token = DEADLINE.set(limit.bound(deadline(context)))
-
-            def messages() -> Iterator[Any]:
-                for message in request_iterator:
-                    limit.received()
-                    DEADLINE.set(limit.bound(deadline(context)))
-                    yield message
-                limit.received(last=True)
-
-            failure: grpc.Status | None = None
-            caller = None
-            try:
-                caller = identify(context, short)
-                admit(caller)
-                caller_token = CURRENT_CALLER.set(caller)
-                try:
-                    response = behaviour(messages(), context)
-                finally:
-                    CURRENT_CALLER.reset(caller_token)
-                if time.monotonic() >= DEADLINE.get():
-                    raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
-            except Exception as exc:
-                if not context.is_active():  # the client went away mid-stream: nobody to answer
-                    code = (
-                        grpc.StatusCode.DEADLINE_EXCEEDED
-                        if context.time_remaining() <= 0
-                        else grpc.StatusCode.CANCELLED
-                    )
-                    handled[code].inc()
+                if streams_requests and not context.is_active():  # the client went away mid-stream
+                    call.gone()
                     return None
-                failure, unexpected = status_for(visible(exc, caller, short))
-                if unexpected:
-                    log.exception("unexpected error in %s", short)
+                call.failed(exc)
             finally:
-                limit.stop()
-                DEADLINE.reset(deadline_token)
-                REQUEST_ID.reset(request_token)
-                seconds.observe(time.perf_counter() - begin)
-            if failure is not None:
-                handled[failure.code].inc()
-                context.abort_with_status(failure)
-            handled[grpc.StatusCode.OK].inc()
+                call.close()
+            call.answer()
             return response
 
-        return grpc.stream_unary_rpc_method_handler(
-            serve,
+        return kind.make(
+            serve_answers if kind.streams_answers else serve_answer,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One of gRPC's four kinds of method, and the bounds the interceptor puts on it."""
+
+    label: str  # the grpc_type label of the metrics
+    attribute: str  # the RpcMethodHandler attribute holding the behaviour
+    make: Callable[..., grpc.RpcMethodHandler]
+    streams_requests: bool
+    streams_answers: bool
+    admits: bool  # one token of the caller's rate limit per call
+    bounded: bool  # ends after max_stream_seconds
+    idle_bounded: bool  # ends after stream_idle_seconds without a message from the client
+
+
+_KINDS = (
+    _Kind("unary", "unary_unary", grpc.unary_unary_rpc_method_handler, False, False, True, False, False),
+    # A stream of authentications may last as long as the caller keeps it (re-verifying a whole
+    # list): the cap bounds the answer to each message, and the rate limit takes a token per item.
+    _Kind("bidi_stream", "stream_stream", grpc.stream_stream_rpc_method_handler, True, True, False, False, False),
+    # Watching a job, reading its results: a watch of a longer job ends, and is called again.
+    _Kind("server_stream", "unary_stream", grpc.unary_stream_rpc_method_handler, False, True, True, True, False),
+    # Records streamed into a job.
+    _Kind("client_stream", "stream_unary", grpc.stream_unary_rpc_method_handler, True, False, True, True, True),
+)
+
+
+class _Method:
+    """What every call of one method shares: its names, its metric children, the interceptor's rules."""
+
+    __slots__ = (
+        "admit",
+        "cap",
+        "handled",
+        "identify",
+        "idle",
+        "kind",
+        "seconds",
+        "short",
+        "started",
+        "total",
+        "visible",
+    )
+
+    def __init__(self, interceptor: HawiyaInterceptor, method: str, kind: _Kind) -> None:
+        service, rpc = method[len(_PACKAGE) :].split("/", 1)
+        labels = (kind.label, f"hawiya.v1.{service}", rpc)
+        self.short = f"{service}/{rpc}"
+        self.kind = kind
+        self.started = GRPC_STARTED.labels(*labels)
+        self.seconds = GRPC_HANDLING_SECONDS.labels(*labels)
+        self.handled = {code: GRPC_HANDLED.labels(*labels, code.name) for code in grpc.StatusCode}
+        self.identify = interceptor._caller
+        self.admit = interceptor._limiter.admit if kind.admits else None
+        self.cap = interceptor._cap
+        self.visible = interceptor._visible
+        self.total = interceptor._stream_cap if kind.bounded else math.inf
+        self.idle = interceptor._idle if kind.idle_bounded else math.inf
+
+
+class _Call:
+    """One call's bookkeeping, from the moment it starts to the status it is counted with.
+
+    Made when the call starts (counted, given a request id and a deadline); then `identify`
+    the caller, run the handler (`check` the deadline after each answer, `renew` it for each
+    message); then `failed` or `gone`, always `close`, and `answer` with the status.
+    """
+
+    __slots__ = (
+        "_begin",
+        "_caller_token",
+        "_context",
+        "_deadline_token",
+        "_limit",
+        "_method",
+        "_request_token",
+        "caller",
+        "failure",
+    )
+
+    def __init__(self, method: _Method, context: grpc.ServicerContext) -> None:
+        self._begin = time.perf_counter()
+        method.started.inc()
+        WORKER_CALLS.inc()
+        self._method = method
+        self._context = context
+        limited = math.isfinite(method.total) or math.isfinite(method.idle)
+        self._limit = _StreamLimit(context, method.total, method.idle) if limited else None
+        self._request_token = REQUEST_ID.set(_next_request_id())
+        self._deadline_token = DEADLINE.set(self._deadline())
+        self._caller_token: contextvars.Token[Caller] | None = None
+        self.caller: Caller | None = None
+        self.failure: grpc.Status | None = None
+
+    def _deadline(self) -> float:
+        """The monotonic instant the call (or the message now handled) must be answered by."""
+        deadline = time.monotonic() + min(self._method.cap, self._context.time_remaining())
+        return deadline if self._limit is None else self._limit.bound(deadline)
+
+    def renew(self) -> None:
+        """A new message is handled: its own deadline, within the whole call's bound."""
+        DEADLINE.set(self._deadline())
+
+    def identify(self) -> None:
+        """Identify, authorise and rate-limit the caller, who is then `CURRENT_CALLER` for the handler."""
+        method = self._method
+        caller = method.identify(self._context, method.short)
+        if method.admit is not None:
+            method.admit(caller)
+        self.caller = caller
+        self._caller_token = CURRENT_CALLER.set(caller)
+
+    def requests(self, request_iterator: Iterator[Any]) -> Iterator[Any]:
+        """The client's messages, each renewing the deadline and the idle bound."""
+        limit = self._limit
+        for message in request_iterator:
+            if limit is not None:
+                limit.received()
+            self.renew()
+            yield message
+        if limit is not None:
+            limit.received(last=True)
+
+    @staticmethod
+    def check() -> None:
+        """Answer DEADLINE_EXCEEDED rather than an answer ready only after the deadline."""
+        if time.monotonic() >= DEADLINE.get():
+            raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
+
+    def failed(self, exc: Exception) -> None:
+        """The handler raised: the status the caller is told, under its policy."""
+        method = self._method
+        self.failure, unexpected = status_for(method.visible(exc, self.caller, method.short))
+        if unexpected:
+            log.exception("unexpected error in %s", method.short)
+
+    def gone(self) -> None:
+        """The client cancelled, or its deadline passed: nobody to answer, the call is counted."""
+        expired = self._context.time_remaining() <= 0
+        self._method.handled[grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED].inc()
+
+    def close(self) -> None:
+        """Whatever the outcome: stop the stream's watch, restore the context, time the call."""
+        if self._limit is not None:
+            self._limit.stop()
+        if self._caller_token is not None:
+            CURRENT_CALLER.reset(self._caller_token)
+        DEADLINE.reset(self._deadline_token)
+        REQUEST_ID.reset(self._request_token)
+        self._method.seconds.observe(time.perf_counter() - self._begin)
+
+    def answer(self) -> None:
+        """Count the call's status; abort it with the failure, if there was one."""
+        handled = self._method.handled
+        if self.failure is not None:
+            handled[self.failure.code].inc()
+            self._context.abort_with_status(self.failure)
+        handled[grpc.StatusCode.OK].inc()
 
 
 class _StreamLimit:
@@ -428,11 +391,3 @@ class _StreamLimit:
                 return
         log.info("stream call cancelled: %s", "too long" if now >= self._end else "idle")
         self._context.cancel()
-
-
-def _method_metrics(method: str, kind: str) -> tuple[str, tuple[Any, Any, dict[grpc.StatusCode, Any]]]:
-    """The short name ("Service/Method") and the metric children of one method."""
-    service, rpc = method[len(_PACKAGE) :].split("/", 1)
-    labels = (kind, f"hawiya.v1.{service}", rpc)
-    handled = {code: GRPC_HANDLED.labels(*labels, code.name) for code in grpc.StatusCode}
-    return f"{service}/{rpc}", (GRPC_STARTED.labels(*labels), GRPC_HANDLING_SECONDS.labels(*labels), handled)
