@@ -1,7 +1,7 @@
 """Deterministic 64-bit hashing of strings and integers, and factorising values, over whole arrays.
 
 Blocking keys and name-vector buckets must be the same in every process, batch and index, so
-Python's salted ``hash`` is out; these are splitmix64 rounds over code points in numpy.
+Python's salted ``hash`` is out; these are splitmix64 rounds over code points, compiled by Numba.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -23,33 +24,64 @@ MISSING: Final = np.uint64(0)
 
 def hash_strings(values: Sequence[str] | npt.NDArray[np.str_]) -> KeyArray:
     """A deterministic 64-bit hash of each string: its code points, two per splitmix64 round,
-    then its length; never 0, which means missing. Vectorised over the strings, and the same
-    for a string whatever the other strings in the call."""
+    then its length; never 0, which means missing. The same for a string whatever the other
+    strings in the call.
+
+    One compiled pass over the strings' code points (`_hash_code_points`): a query of one record
+    hashes a few short strings, where a numpy round per pair of characters cost more than the
+    hashing (enrolment's blocking keys: 0.39 of 0.96 s for 100 queries, measured with cProfile).
+    """
     if len(values) == 0:
         return np.zeros(0, np.uint64)
     text = np.array(values, dtype=str)
     width = text.dtype.itemsize // 4
     lengths = np.strings.str_len(text).astype(np.int64)
-    h = np.full(len(text), np.uint64(0x243F6A8885A308D3), dtype=np.uint64)
-    if width:
-        points = text.view(np.uint32).reshape(len(text), width).astype(np.uint64)
-        if width % 2:
-            points = np.concatenate((points, np.zeros((len(text), 1), np.uint64)), axis=1)
-        for j in range(0, points.shape[1], 2):
-            step = mix(h ^ ((points[:, j] << np.uint64(32)) | points[:, j + 1]))
-            h = np.where(lengths > j, step, h)
-    h = mix(h ^ lengths.astype(np.uint64))
-    h[h == MISSING] = np.uint64(1)
-    return h
+    points = text.view(np.uint32).reshape(len(text), width) if width else np.zeros((len(text), 0), np.uint32)
+    return _hash_code_points(points, lengths)
 
 
-def mix(x: KeyArray) -> KeyArray:
-    """splitmix64's finaliser, on whole arrays (uint64 arithmetic wraps, as wanted)."""
+@numba.njit(nogil=True, cache=True, inline="always")
+def _mix_one(x: np.uint64) -> np.uint64:
+    """splitmix64's finaliser (uint64 arithmetic wraps, as wanted; every constant is a uint64,
+    or Numba would compute in floating point)."""
     x = x ^ (x >> np.uint64(30))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
     return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(nogil=True, cache=True)
+def _hash_code_points(points: npt.NDArray[np.uint32], lengths: IntArray) -> KeyArray:  # pragma: no cover - compiled
+    """Row i's hash: code points (i, 2k) and (i, 2k+1) mixed in per round while 2k < its length
+    (a missing second point is 0), then the length; 0 becomes 1."""
+    n, width = points.shape
+    out = np.empty(n, np.uint64)
+    for i in range(n):
+        h = np.uint64(0x243F6A8885A308D3)
+        length = lengths[i]
+        for j in range(0, length, 2):
+            pair = np.uint64(points[i, j]) << np.uint64(32)
+            if j + 1 < width:
+                pair = pair | np.uint64(points[i, j + 1])
+            h = _mix_one(h ^ pair)
+        h = _mix_one(h ^ np.uint64(length))
+        out[i] = h if h != MISSING else np.uint64(1)
+    return out
+
+
+@numba.vectorize(["uint64(uint64)"], nopython=True, cache=True)
+def _mix_ufunc(x: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    return _mix_one(x)
+
+
+_MIX = _mix_ufunc.ufunc  # the plain numpy ufunc: 0.5 µs a call on one key, against Numba's wrapper's 1.5
+
+
+def mix(x: KeyArray) -> KeyArray:
+    """splitmix64's finaliser on every element of an array, as a compiled ufunc (measured on one
+    key: 0.5 µs, against 7.5 µs for the formula's five numpy operations)."""
+    return _MIX(x)
 
 
 def factorize(values: Sequence[Any]) -> tuple[IntArray, list[Any]]:

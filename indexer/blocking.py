@@ -49,6 +49,7 @@ Two uses:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -414,6 +415,12 @@ def _as_batch(records: Mapping[str, Any] | RecordBatch) -> RecordBatch:
     return records if isinstance(records, RecordBatch) else RecordBatch(records)
 
 
+@functools.lru_cache(maxsize=256)
+def _rule_seed(name: str) -> np.uint64:
+    """The first value a rule's keys are mixed from: its name, hashed (kept, for a query of one record)."""
+    return hash_strings([name])[0]
+
+
 def rule_keys(rule: BlockingRule, records: Mapping[str, Any] | RecordBatch) -> tuple[IntArray, KeyArray]:
     """Every (row, key) of ``rule`` in ``records``, sorted by key.
 
@@ -424,11 +431,11 @@ def rule_keys(rule: BlockingRule, records: Mapping[str, Any] | RecordBatch) -> t
     terms = [batch.term(_parse_term(t, rule.name)) for t in rule.keys]
     rows_parts: list[IntArray] = []
     key_parts: list[KeyArray] = []
-    seed = hash_strings([rule.name])
+    seed = _rule_seed(rule.name)
     for combo in itertools.product(*(range(t.shape[1]) for t in terms)):
         cols = [t[:, j] for t, j in zip(terms, combo, strict=True)]
         ok = np.ones(len(batch), dtype=bool)
-        key = np.full(len(batch), seed[0], dtype=np.uint64)
+        key = np.full(len(batch), seed, dtype=np.uint64)
         for col in cols:
             ok &= col != MISSING
             key = mix(key ^ col)
