@@ -327,3 +327,18 @@ def test_dedup_does_not_import_grpc_or_the_store() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_few_values_are_cleaned_as_many_are() -> None:
+    """`_text` takes a Python loop for a few values (a duplicate search's query and candidates)
+    and pandas' machinery for many: both must give the same text for every kind of value."""
+    from dedup.quality.columns import _FEW, _text
+
+    values = [" Mohammed ", "محمد", "", "  ", None, np.nan, pd.NA, pd.NaT, 12, 3.5, 0, np.str_(" x "), True, "a\tb "]
+    many = pd.Series((values * (_FEW // len(values) + 2)), dtype=object)
+    assert len(many) > _FEW
+    few = pd.Series(values, dtype=object)
+    expected = _text(many).tolist()[: len(values)]
+    assert _text(few).tolist() == expected
+    assert expected[:6] == ["Mohammed", "محمد", "", "", "", ""]
+    assert all(type(v) is str for v in _text(few))
