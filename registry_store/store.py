@@ -505,8 +505,9 @@ class RegistryStore:
             return int(conn.execute(select(func.coalesce(func.max(person_changes.c.seq), 0))).scalar_one())
 
     @db_errors("changes_since")
-    def changes_since(self, after: int, limit: int = 10_000) -> list[tuple[int, str]]:
-        """(number, IDCS) of the person writes numbered above `after`, in order, at most `limit`.
+    def changes_since(self, after: int, limit: int = 10_000) -> list[tuple[int, str, int]]:
+        """(number, IDCS, version written) of the person writes numbered above `after`, in order,
+        at most `limit`.
 
         A reader that remembers the last number it saw and asks again from there sees every
         enrolment and update exactly once, whichever process wrote it (see `_journal`).
@@ -516,13 +517,13 @@ class RegistryStore:
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= _MAX_CHANGES_LIMIT:
             raise InvalidField("limit", f"must be an integer from 1 to {_MAX_CHANGES_LIMIT}")
         stmt = (
-            select(person_changes.c.seq, person_changes.c.idcs)
+            select(person_changes.c.seq, person_changes.c.idcs, person_changes.c.version)
             .where(person_changes.c.seq > after)
             .order_by(person_changes.c.seq)
             .limit(limit)
         )
         with self._read() as conn:
-            return [(int(seq), str(idcs)) for seq, idcs in conn.execute(stmt).all()]
+            return [(int(seq), str(idcs), int(version)) for seq, idcs, version in conn.execute(stmt).all()]
 
     @db_errors("register_created_at")
     def register_created_at(self) -> datetime:

@@ -277,7 +277,7 @@ class PersonIndex:
             changes = self._store.changes_since(self._watermark, limit=_JOURNAL_BATCH)
             if not changes:
                 break
-            self._apply([idcs for _, idcs in changes], first_seq=changes[0][0])
+            self._apply([(idcs, version) for _, idcs, version in changes], first_seq=changes[0][0])
             self._watermark = changes[-1][0]
             applied += len(changes)
             if len(changes) < _JOURNAL_BATCH:
@@ -286,9 +286,20 @@ class PersonIndex:
             self._publish()
         return applied
 
-    def _apply(self, changed: list[str], first_seq: int) -> None:
+    def _apply(self, changed: list[tuple[str, int]], first_seq: int) -> None:
+        """Follow the journal's writes (IDCS, version written; in order) in the index."""
         index = self._ready_index()
-        distinct = sorted(set(changed))
+        last_written = dict(changed)  # each IDCS's last version in these writes
+        # This process's own enrolment, not written since, is indexed already: it is not read
+        # again (most journal entries an enrolling process sees are its own).
+        distinct = []
+        for idcs, version in sorted(last_written.items()):
+            if self._own.get(idcs) == version:
+                del self._own[idcs]
+            else:
+                distinct.append(idcs)
+        if not distinct:
+            return
         latest = self._store.find_persons(distinct)
         stale: list[int] = []
         fresh: list[Person] = []

@@ -115,7 +115,7 @@ def test_version_3_database_is_migrated_forward(make_store: Callable[..., Regist
     # The journal starts empty (persons already registered are read whole) and follows new writes.
     assert new.change_watermark() == 0
     other = new.enrol(demographics(2)).person
-    assert [idcs for _, idcs in new.changes_since(0)] == [other.idcs]
+    assert [idcs for _, idcs, _ in new.changes_since(0)] == [other.idcs]
     held = ReviewStore(new).record(
         "migrated-key", demographics(3), ReviewOutcome.DUPLICATE, [ReviewCandidate(person.idcs, 0.99)]
     )

@@ -80,8 +80,8 @@ def test_the_journal_numbers_every_person_write_in_order(store: RegistryStore, d
     store.update_person(a.idcs, replace(demographics(1), phone="0600000001"))
     store.update_person(b.idcs, demographics(2), status=PersonStatus.MERGED, merged_into=a.idcs)
     changes = store.changes_since(0)
-    assert [idcs for _, idcs in changes] == [a.idcs, b.idcs, a.idcs, b.idcs]
-    numbers = [seq for seq, _ in changes]
+    assert [(idcs, version) for _, idcs, version in changes] == [(a.idcs, 1), (b.idcs, 1), (a.idcs, 2), (b.idcs, 2)]
+    numbers = [seq for seq, _, _ in changes]
     assert numbers == sorted(numbers) and len(set(numbers)) == 4
     assert store.change_watermark() == numbers[-1]
     assert store.changes_since(numbers[1]) == changes[2:]
