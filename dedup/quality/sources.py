@@ -12,10 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from dedup import io as dedup_io
-from dedup.demographics import demographics_frame
+from dedup.demographics import register_columns
 from dedup.errors import MissingColumn, QualityFileError, UnknownColumn
 from dedup.quality.columns import KNOWN_COLUMNS
 from dedup.quality.duplicates import DuplicateEstimator
@@ -73,10 +74,10 @@ def persons_frame(persons: Iterable[Person]) -> pd.DataFrame:
             status.append(person.status.value)
             yield person.demographics
 
-    frame = demographics_frame(demographics())
-    frame.insert(0, "idcs", idcs)
-    frame["status"] = status
-    return frame
+    columns = register_columns(demographics())  # fills idcs and status as it reads
+    return pd.DataFrame(
+        {"idcs": np.array(idcs, dtype=object), **columns, "status": np.array(status, dtype=object)}, copy=False
+    )
 
 
 def members_frame(households: Iterable[Household], persons: pd.DataFrame) -> pd.DataFrame:
