@@ -60,3 +60,22 @@ def test_closed_log_refuses(store: RegistryStore) -> None:
     log.close()
     with pytest.raises(StoreUnavailable):
         log.record(**_row(2))
+
+
+def test_a_batch_wakes_every_call_waiting_for_it_and_only_once_set() -> None:
+    from registry_store.audit import _Done
+
+    done = _Done()
+    assert not done.wait(0) and not done.wait(0.05)  # not set: the wait times out
+    woken: list[int] = []
+    waiters = [
+        threading.Thread(target=lambda k=k: woken.append(k) if done.wait(None) else None, daemon=True) for k in range(6)
+    ]
+    for t in waiters:
+        t.start()
+    assert woken == []
+    done.set()
+    for t in waiters:
+        t.join(timeout=10)
+    assert sorted(woken) == list(range(6))
+    assert done.wait(0) and done.wait(None)  # set for good: a later wait returns at once
