@@ -162,7 +162,8 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
                     yield response
                     call.renew()
             except Exception as exc:
-                call.failed(exc)
+                if not call.failed(exc):
+                    return
             except GeneratorExit:  # gRPC closes the stream: the client cancelled or the deadline passed
                 call.gone()
                 raise
@@ -177,10 +178,8 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
                 response = behaviour(call.requests(request) if streams_requests else request, context)
                 call.check()
             except Exception as exc:
-                if streams_requests and not context.is_active():  # the client went away mid-stream
-                    call.gone()
+                if not call.failed(exc):
                     return None
-                call.failed(exc)
             finally:
                 call.close()
             call.answer()
@@ -321,12 +320,17 @@ class _Call:
         if time.monotonic() >= DEADLINE.get():
             raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
 
-    def failed(self, exc: Exception) -> None:
-        """The handler raised: the status the caller is told, under its policy."""
+    def failed(self, exc: Exception) -> bool:
+        """The handler raised: the status the caller is told, under its policy; False, and the
+        call counted `gone`, if the client went away mid-stream (reading its next message raised)."""
         method = self._method
+        if method.kind.streams_requests and not self._context.is_active():
+            self.gone()
+            return False
         self.failure, unexpected = status_for(method.visible(exc, self.caller, method.short))
         if unexpected:
             log.exception("unexpected error in %s", method.short)
+        return True
 
     def gone(self) -> None:
         """The client cancelled, or its deadline passed: nobody to answer, the call is counted."""

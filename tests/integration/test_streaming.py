@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+
 import grpc
 import pytest
 
@@ -102,3 +106,36 @@ def test_chunk_size_is_bounded(server: ServerHandle) -> None:
                 list(stub.AuthenticateStream(iter([chunk]), metadata=server.metadata(), timeout=10))
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert bad_fields(err.value) == ["items"]
+
+
+def _handled(metrics: str, method: str, code: str) -> float:
+    """grpc_server_handled_total of one method and code, in a /metrics scrape (0 if absent)."""
+    total = 0.0
+    for labels, value in re.findall(r"^grpc_server_handled_total\{([^}]*)\} (\S+)$", metrics, re.MULTILINE):
+        if f'grpc_method="{method}"' in labels and f'grpc_code="{code}"' in labels:
+            total += float(value)
+    return total
+
+
+def test_a_stream_its_client_cancels_is_counted_cancelled_not_an_error(server: ServerHandle) -> None:
+    """A programme that stops re-verifying mid-list cancels its stream while the server waits for
+    the next chunk: that is no server error (no INTERNAL, no traceback in the log)."""
+    hold = threading.Event()
+
+    def requests() -> object:
+        yield _chunks([_item("first", "2000000000")], 1)[0]
+        hold.wait(20)  # the stream stays open, the server waiting for a next chunk
+
+    with server.channel() as channel:
+        stub = authentication_pb2_grpc.AuthenticationStub(channel)
+        call = stub.AuthenticateStream(requests(), metadata=server.metadata(), timeout=30)
+        assert len(next(call).results) == 1
+        call.cancel()
+        hold.set()
+    deadline = time.monotonic() + 20
+    while _handled(server.scrape_metrics(), "AuthenticateStream", "CANCELLED") < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    metrics = server.scrape_metrics()
+    assert _handled(metrics, "AuthenticateStream", "CANCELLED") == 1
+    assert _handled(metrics, "AuthenticateStream", "INTERNAL") == 0
+    assert "unexpected error in Authentication/AuthenticateStream" not in server.log_text()
