@@ -117,25 +117,38 @@ def _handled(metrics: str, method: str, code: str) -> float:
     return total
 
 
-def test_a_stream_its_client_cancels_is_counted_cancelled_not_an_error(server: ServerHandle) -> None:
+def test_streams_their_clients_cancel_are_no_server_errors(server: ServerHandle) -> None:
     """A programme that stops re-verifying mid-list cancels its stream while the server waits for
-    the next chunk: that is no server error (no INTERNAL, no traceback in the log)."""
+    the next chunk: that is no server error (no INTERNAL, no traceback in the log).
+
+    gRPC shows the server a cancel either as an error reading the next chunk (counted CANCELLED)
+    or, when the end of the client's messages is seen first, as the end of the stream (counted
+    OK); which one is a race inside gRPC. Five cancels make the first all but certain to happen.
+    """
+    method = "AuthenticateStream"
+    metrics = server.scrape_metrics()
+    before = _handled(metrics, method, "CANCELLED") + _handled(metrics, method, "OK")
     hold = threading.Event()
 
     def requests() -> object:
         yield _chunks([_item("first", "2000000000")], 1)[0]
-        hold.wait(20)  # the stream stays open, the server waiting for a next chunk
+        hold.wait(60)  # the stream stays open, the server waiting for a next chunk
 
-    with server.channel() as channel:
-        stub = authentication_pb2_grpc.AuthenticationStub(channel)
-        call = stub.AuthenticateStream(requests(), metadata=server.metadata(), timeout=30)
-        assert len(next(call).results) == 1
-        call.cancel()
+    try:
+        with server.channel() as channel:
+            stub = authentication_pb2_grpc.AuthenticationStub(channel)
+            for _ in range(5):
+                call = stub.AuthenticateStream(requests(), metadata=server.metadata(), timeout=60)
+                assert len(next(call).results) == 1
+                call.cancel()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                metrics = server.scrape_metrics()
+                if _handled(metrics, method, "CANCELLED") + _handled(metrics, method, "OK") - before >= 5:
+                    break
+                time.sleep(0.1)
+    finally:
         hold.set()
-    deadline = time.monotonic() + 20
-    while _handled(server.scrape_metrics(), "AuthenticateStream", "CANCELLED") < 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    metrics = server.scrape_metrics()
-    assert _handled(metrics, "AuthenticateStream", "CANCELLED") == 1
-    assert _handled(metrics, "AuthenticateStream", "INTERNAL") == 0
+    assert _handled(metrics, method, "CANCELLED") + _handled(metrics, method, "OK") - before == 5
+    assert _handled(metrics, method, "INTERNAL") == 0
     assert "unexpected error in Authentication/AuthenticateStream" not in server.log_text()
