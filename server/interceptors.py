@@ -34,7 +34,7 @@ import grpc
 
 from registry_store.errors import StoreUnavailable
 from server.callers import Caller, CallerRegistry, existence_denied
-from server.deadline import DEADLINE
+from server.deadline import DEADLINE, check
 from server.errors import DeadlineExceeded, Unauthenticated
 from server.logs import REQUEST_ID
 from server.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, WORKER_CALLS
@@ -158,7 +158,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             try:
                 call.identify()
                 for response in behaviour(call.requests(request) if streams_requests else request, context):
-                    call.check()
+                    check()  # DEADLINE_EXCEEDED rather than an answer ready after the deadline
                     yield response
                     call.renew()
             except Exception as exc:
@@ -176,7 +176,7 @@ class HawiyaInterceptor(grpc.ServerInterceptor):
             try:
                 call.identify()
                 response = behaviour(call.requests(request) if streams_requests else request, context)
-                call.check()
+                check()
             except Exception as exc:
                 if not call.failed(exc):
                     return None
@@ -228,6 +228,7 @@ class _Method:
         "identify",
         "idle",
         "kind",
+        "limited",
         "seconds",
         "short",
         "started",
@@ -249,13 +250,14 @@ class _Method:
         self.visible = interceptor._visible
         self.total = interceptor._stream_cap if kind.bounded else math.inf
         self.idle = interceptor._idle if kind.idle_bounded else math.inf
+        self.limited = math.isfinite(self.total) or math.isfinite(self.idle)  # a _StreamLimit per call
 
 
 class _Call:
     """One call's bookkeeping, from the moment it starts to the status it is counted with.
 
     Made when the call starts (counted, given a request id and a deadline); then `identify`
-    the caller, run the handler (`check` the deadline after each answer, `renew` it for each
+    the caller, run the handler (the deadline `check`ed after each answer, `renew`ed for each
     message); then `failed` or `gone`, always `close`, and `answer` with the status.
     """
 
@@ -277,8 +279,7 @@ class _Call:
         WORKER_CALLS.inc()
         self._method = method
         self._context = context
-        limited = math.isfinite(method.total) or math.isfinite(method.idle)
-        self._limit = _StreamLimit(context, method.total, method.idle) if limited else None
+        self._limit = _StreamLimit(context, method.total, method.idle) if method.limited else None
         self._request_token = REQUEST_ID.set(_next_request_id())
         self._deadline_token = DEADLINE.set(self._deadline())
         self._caller_token: contextvars.Token[Caller] | None = None
@@ -313,12 +314,6 @@ class _Call:
             yield message
         if limit is not None:
             limit.received(last=True)
-
-    @staticmethod
-    def check() -> None:
-        """Answer DEADLINE_EXCEEDED rather than an answer ready only after the deadline."""
-        if time.monotonic() >= DEADLINE.get():
-            raise DeadlineExceeded("the call took longer than its deadline (or the server's cap)")
 
     def failed(self, exc: Exception) -> bool:
         """The handler raised: the status the caller is told, under its policy; False, and the

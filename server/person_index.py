@@ -307,9 +307,7 @@ class PersonIndex:
             person = latest.get(idcs)
             if person is None:
                 continue
-            own = self._own.pop(idcs, None)
-            if own is not None and own == person.version:
-                continue  # this process enrolled it and it has not changed since
+            own = self._own.pop(idcs, None)  # written again since this process enrolled it
             # A person's first write (version 1) after the start-up read is not in the index yet.
             if person.version > 1 or own is not None or first_seq <= self._overlap:
                 stale.append(int(idcs))

@@ -30,7 +30,7 @@ from dedup.quality import (
     write_report,
 )
 from dedup.quality.checks import valid_idcs
-from dedup.quality.columns import BIRTH_PRECISIONS, SEXES
+from dedup.quality.columns import _FEW, BIRTH_PRECISIONS, SEXES, _text
 from registry_store import (
     DatePrecision,
     HouseholdStore,
@@ -332,8 +332,6 @@ def test_dedup_does_not_import_grpc_or_the_store() -> None:
 def test_a_few_values_are_cleaned_as_many_are() -> None:
     """`_text` takes a Python loop for a few values (a duplicate search's query and candidates)
     and pandas' machinery for many: both must give the same text for every kind of value."""
-    from dedup.quality.columns import _FEW, _text
-
     values = [" Mohammed ", "محمد", "", "  ", None, np.nan, pd.NA, pd.NaT, 12, 3.5, 0, np.str_(" x "), True, "a\tb "]
     many = pd.Series((values * (_FEW // len(values) + 2)), dtype=object)
     assert len(many) > _FEW

@@ -86,3 +86,14 @@ def mistype(idcs: str) -> str:
     """The IDCS with one digit changed (the check digit then fails)."""
     digit = str((int(idcs[4]) + 1) % 10)
     return idcs[:4] + digit + idcs[5:]
+
+
+def metric_samples(text: str, name: str, **labels: str) -> list[float]:
+    """The values of metric ``name``'s samples in a /metrics scrape that carry all of ``labels``."""
+    found = []
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            found.append(float(line.rsplit(" ", 1)[1]))
+    return found

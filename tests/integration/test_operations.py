@@ -14,19 +14,9 @@ import pytest
 from hawiya.v1 import authentication_pb2 as auth_pb2
 from hawiya.v1 import authentication_pb2_grpc, person_pb2, registry_pb2_grpc
 from tests.integration.conftest import ServerHandle, free_port, start_server, stop_server
-from tests.integration.helpers import claim, demographics, distinct_name, enrol_request
+from tests.integration.helpers import claim, demographics, distinct_name, enrol_request, metric_samples
 
 BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
-
-
-def _samples(text: str, name: str, **labels: str) -> list[float]:
-    found = []
-    for line in text.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            found.append(float(line.rsplit(" ", 1)[1]))
-    return found
 
 
 def _enrol(handle: ServerHandle, channel: grpc.Channel, n: int) -> list[str]:
@@ -68,12 +58,12 @@ def test_metrics_count_every_worker_and_pass_promtool(tmp_path: Path) -> None:
         for channel in channels:
             channel.close()
         text = handle.scrape_metrics()
-        handled = _samples(text, "grpc_server_handled_total", grpc_method="Authenticate", grpc_code="OK")
+        handled = metric_samples(text, "grpc_server_handled_total", grpc_method="Authenticate", grpc_code="OK")
         assert sum(handled) == calls
-        per_worker = _samples(text, "hawiya_worker_calls")
+        per_worker = metric_samples(text, "hawiya_worker_calls")
         assert len(per_worker) == 2, "one series per worker"
         assert all(v > 0 for v in per_worker) and sum(per_worker) >= calls + 4
-        assert sum(_samples(text, "hawiya_auth_decisions_total", decision="YES")) == calls
+        assert sum(metric_samples(text, "hawiya_auth_decisions_total", decision="YES")) == calls
         promtool = shutil.which("promtool")
         if promtool is None:
             pytest.fail("promtool is missing: install Debian's prometheus package (scripts/test does)")
@@ -137,21 +127,21 @@ def test_redis_going_away_under_load_fails_nothing(tmp_path: Path) -> None:
         for t in threads:
             t.start()
         time.sleep(1.0)
-        hits_before = sum(_samples(handle.scrape_metrics(), "hawiya_cache_events_total", event="hit"))
+        hits_before = sum(metric_samples(handle.scrape_metrics(), "hawiya_cache_events_total", event="hit"))
         assert hits_before > 0, "the cache serves before the outage"
         redis.kill()
         redis.wait()
         time.sleep(1.5)
         during = handle.scrape_metrics()
-        assert _samples(during, "hawiya_cache_breaker_open") == [1.0]
+        assert metric_samples(during, "hawiya_cache_breaker_open") == [1.0]
         redis = _redis(redis_port, tmp_path)
         time.sleep(3.0)  # the breaker probes every 2 s, then the cache fills again
         after = handle.scrape_metrics()
         stop.set()
         for t in threads:
             t.join()
-        assert _samples(after, "hawiya_cache_breaker_open") == [0.0]
-        hits_after = sum(_samples(after, "hawiya_cache_events_total", event="hit"))
+        assert metric_samples(after, "hawiya_cache_breaker_open") == [0.0]
+        hits_after = sum(metric_samples(after, "hawiya_cache_events_total", event="hit"))
         assert hits_after > hits_before + 10, "the cache is used again after Redis returns"
         assert errors == []
         assert answers["wrong"] == 0 and answers["right"] > 100

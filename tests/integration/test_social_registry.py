@@ -30,7 +30,14 @@ from registry_store.index_formula import IndexFormula
 from server.callers import add_caller
 from server.convert import demographics_from_proto
 from tests.integration.conftest import ServerHandle, start_server, stop_server
-from tests.integration.helpers import bad_fields, demographics, enrol_request, mistype, unknown_valid_idcs
+from tests.integration.helpers import (
+    bad_fields,
+    demographics,
+    enrol_request,
+    metric_samples,
+    mistype,
+    unknown_valid_idcs,
+)
 
 _serial = itertools.count(1)
 
@@ -364,14 +371,6 @@ def _set_status(
     return social.UpdateComplaintStatus(request, metadata=server.metadata()).complaint
 
 
-def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name) and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def test_a_complaint_goes_through_its_lifecycle_and_keeps_its_times(
     server: ServerHandle, social: pb_grpc.SocialRegistryStub
 ) -> None:
@@ -403,17 +402,17 @@ def test_a_complaint_goes_through_its_lifecycle_and_keeps_its_times(
     after = server.scrape_metrics()
     kind = {"subject_kind": "household_index"}
     assert (
-        _metric(after, "hawiya_complaints_opened_total", **kind)
-        == _metric(before, "hawiya_complaints_opened_total", **kind) + 1
+        sum(metric_samples(after, "hawiya_complaints_opened_total", **kind))
+        == sum(metric_samples(before, "hawiya_complaints_opened_total", **kind)) + 1
     )
     closed_labels = {**kind, "outcome": "resolved"}
     assert (
-        _metric(after, "hawiya_complaints_closed_total", **closed_labels)
-        == _metric(before, "hawiya_complaints_closed_total", **closed_labels) + 1
+        sum(metric_samples(after, "hawiya_complaints_closed_total", **closed_labels))
+        == sum(metric_samples(before, "hawiya_complaints_closed_total", **closed_labels)) + 1
     )
     assert (
-        _metric(after, "hawiya_complaint_resolution_seconds_count", **closed_labels)
-        == _metric(before, "hawiya_complaint_resolution_seconds_count", **closed_labels) + 1
+        sum(metric_samples(after, "hawiya_complaint_resolution_seconds_count", **closed_labels))
+        == sum(metric_samples(before, "hawiya_complaint_resolution_seconds_count", **closed_labels)) + 1
     )
 
 

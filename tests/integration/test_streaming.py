@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 
@@ -12,7 +11,15 @@ import pytest
 from hawiya.v1 import authentication_pb2 as auth_pb2
 from hawiya.v1 import authentication_pb2_grpc, person_pb2, registry_pb2_grpc
 from tests.integration.conftest import ServerHandle
-from tests.integration.helpers import bad_fields, claim, demographics, enrol_request, mistype, unknown_valid_idcs
+from tests.integration.helpers import (
+    bad_fields,
+    claim,
+    demographics,
+    enrol_request,
+    metric_samples,
+    mistype,
+    unknown_valid_idcs,
+)
 
 BIRTH = person_pb2.BirthDate(year=1987, month=3, day=12, precision=person_pb2.DATE_PRECISION_FULL)
 
@@ -109,12 +116,7 @@ def test_chunk_size_is_bounded(server: ServerHandle) -> None:
 
 
 def _handled(metrics: str, method: str, code: str) -> float:
-    """grpc_server_handled_total of one method and code, in a /metrics scrape (0 if absent)."""
-    total = 0.0
-    for labels, value in re.findall(r"^grpc_server_handled_total\{([^}]*)\} (\S+)$", metrics, re.MULTILINE):
-        if f'grpc_method="{method}"' in labels and f'grpc_code="{code}"' in labels:
-            total += float(value)
-    return total
+    return sum(metric_samples(metrics, "grpc_server_handled_total", grpc_method=method, grpc_code=code))
 
 
 def test_streams_their_clients_cancel_are_no_server_errors(server: ServerHandle) -> None:

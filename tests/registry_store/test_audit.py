@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from registry_store import RegistryStore
-from registry_store.audit import AuditLog
+from registry_store.audit import AuditLog, _Done
 from registry_store.errors import StoreUnavailable
 
 
@@ -63,8 +63,6 @@ def test_closed_log_refuses(store: RegistryStore) -> None:
 
 
 def test_a_batch_wakes_every_call_waiting_for_it_and_only_once_set() -> None:
-    from registry_store.audit import _Done
-
     done = _Done()
     assert not done.wait(0) and not done.wait(0.05)  # not set: the wait times out
     woken: list[int] = []
