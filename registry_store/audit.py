@@ -215,11 +215,24 @@ class _DriverWriter:
         states, failures = read_gate_rows(found, self._parse_time)
         return gate(values, states, failures, self._security, now)
 
-    def _rows(self, values: list[dict[str, Any]], verdicts: list[Verdict]) -> list[tuple[Any, ...]]:
-        """The INSERT's parameters, in the order of _COLUMNS, with each row's final verdict."""
-        when = self._time
+    def _rows(
+        self, values: list[dict[str, Any]], verdicts: list[Verdict], batch_time: datetime
+    ) -> list[tuple[Any, ...]]:
+        """The INSERT's parameters, in the order of _COLUMNS, with each row's final verdict.
+
+        The rows stamped with the batch's moment (all of them, but for a caller's own
+        ``created_at``) share one converted value.
+        """
+        when, batch_value = self._time, self._time(batch_time)
         return [
-            (v["transaction_id"], v["caller_id"], v["idcs_hash"], out.decision, out.reason, when(v["created_at"]))
+            (
+                v["transaction_id"],
+                v["caller_id"],
+                v["idcs_hash"],
+                out.decision,
+                out.reason,
+                batch_value if v["created_at"] is batch_time else when(v["created_at"]),
+            )
             for v, out in zip(values, verdicts, strict=True)
         ]
 
@@ -228,22 +241,28 @@ class _DriverWriter:
         return gate_queries(self._store.dialect, 0)[1], [(h, False, self._time(t)) for h, t in freezes.items()]
 
     def write(self, entries: Sequence[Mapping[str, Any]]) -> list[Verdict]:
-        values = [audit_values(e) for e in entries]  # invalid rows fail before anything is sent
+        """Write a batch; its rows are stamped with one moment, taken and converted once.
+
+        (Per row, taking and converting the time was 3 µs of a streamed item's 80 µs of CPU in a
+        loop without gRPC, and about twice that under load.)
+        """
+        batch_time = datetime.now(UTC)
+        values = [audit_values(e, batch_time) for e in entries]  # invalid rows fail before anything is sent
         try:
-            return self._attempt(values)
+            return self._attempt(values, batch_time)
         except _StaleConnection:
             # The kept connection died while idle (PostgreSQL restarted): nothing was written on
             # it, so the batch is tried once more on a new one rather than failed.
             logger.info("audit writer: reconnecting to the database")
-            return self._attempt(values)
+            return self._attempt(values, batch_time)
 
-    def _attempt(self, values: list[dict[str, Any]]) -> list[Verdict]:
+    def _attempt(self, values: list[dict[str, Any]], batch_time: datetime) -> list[Verdict]:
         reused = self._connection is not None
         self._reading = True
         try:
             if self._connection is None:
                 self._connection = self._connect()
-            return self._transaction(values)
+            return self._transaction(values, batch_time)
         except self._dbapi.IntegrityError as exc:
             self._discard()
             if self._duplicate_transaction(exc):
@@ -258,7 +277,7 @@ class _DriverWriter:
                 raise _StaleConnection() from exc
             raise StoreUnavailable("record_audits: the audit trail could not be written") from exc
 
-    def _transaction(self, values: list[dict[str, Any]]) -> list[Verdict]:
+    def _transaction(self, values: list[dict[str, Any]], batch_time: datetime) -> list[Verdict]:
         """One transaction: the gate's reads, the rows with their verdicts, any freeze; commit.
 
         (Sending PostgreSQL's statements in psycopg pipelines, two round trips instead of four,
@@ -276,7 +295,7 @@ class _DriverWriter:
                     found += cursor.fetchall()
             self._reading = False  # from here on, rows may be written: never retried
             verdicts, freezes = self._verdicts(values, now, found)
-            cursor.executemany(self._sql, self._rows(values, verdicts))
+            cursor.executemany(self._sql, self._rows(values, verdicts, batch_time))
             if freezes:
                 cursor.executemany(*self._freezes(freezes))
             if self._sqlite:

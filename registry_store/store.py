@@ -143,8 +143,12 @@ def checked_idcs_hash(value: object, field: str = "idcs_hash") -> str:
     return value
 
 
-def audit_values(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """An audit row checked for storage (see `RegistryStore.record_audit`)."""
+def audit_values(entry: Mapping[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """An audit row checked for storage (see `RegistryStore.record_audit`).
+
+    A row without ``created_at`` is given ``now`` (the current time if None): a writer of many
+    rows passes one moment for the whole batch.
+    """
     idcs_hash = entry.get("idcs_hash")
     values: dict[str, Any] = {
         "transaction_id": _checked_audit_text(entry.get("transaction_id"), "transaction_id", required=True),
@@ -157,7 +161,7 @@ def audit_values(entry: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidField("idcs_hash", "must be a keyed hash as 32 to 128 lowercase hex digits")
     created_at = entry.get("created_at")
     if created_at is None:
-        created_at = _now()
+        created_at = now or _now()
     elif not isinstance(created_at, datetime) or created_at.utcoffset() is None:
         raise InvalidField("created_at", "must be a timezone-aware datetime")
     values["created_at"] = created_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -53,6 +54,24 @@ def test_a_failed_commit_fails_the_waiting_calls(store: RegistryStore) -> None:
     log.record(**_row(3))  # and the writer recovers without a restart
     log.close()
     assert store.count_audit() == 2
+
+
+def test_a_batch_is_stamped_with_one_moment_and_a_given_moment_is_kept(store: RegistryStore) -> None:
+    own = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
+    rows = [_row(1), {**_row(2), "created_at": own}, _row(3)]
+    log = AuditLog(store)
+    before = datetime.now(UTC)
+    log.record_many(rows)
+    after = datetime.now(UTC)
+    log.close()
+    stamps = {
+        e.transaction_id: e.created_at if e.created_at.tzinfo else e.created_at.replace(tzinfo=UTC)
+        for e in store.audit_entries()
+    }
+    first, given, third = (stamps[r["transaction_id"]] for r in rows)
+    assert given == own
+    assert first == third
+    assert before <= first <= after
 
 
 def test_closed_log_refuses(store: RegistryStore) -> None:
