@@ -36,6 +36,8 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     [setup] = report["setups"]
     assert setup["setup"] == "embedded"
     assert set(setup["ratios"]) == set(report["goals"])
+    # What an item costs in a stream, added to an empty call: more than the empty call alone.
+    assert setup["authenticate_cpu_floor_over_empty_cpu"] > 1.0
     for workload in ("empty", "authenticate", "stream"):
         result = setup["results"][workload]
         assert {
