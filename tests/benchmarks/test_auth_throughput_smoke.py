@@ -32,13 +32,21 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         "authenticate_cpu_over_empty_cpu",
         "stream_throughput_over_unary_throughput",
         "authenticate_p99_over_empty_p99",
+        "authenticate_p99_over_empty_p99_same_rate",
     }
     [setup] = report["setups"]
     assert setup["setup"] == "embedded"
     assert set(setup["ratios"]) == set(report["goals"])
     # What an item costs in a stream, added to an empty call: more than the empty call alone.
     assert setup["authenticate_cpu_floor_over_empty_cpu"] > 1.0
-    for workload in ("empty", "authenticate", "stream"):
+    # The paced pair ran at one rate: half of what unary Authenticate sustained back to back.
+    rate = setup["results"]["empty_paced"]["rate"]
+    assert rate == pytest.approx(setup["results"]["authenticate"]["calls_per_second"] / 2)
+    assert setup["results"]["authenticate_paced"]["rate"] == rate
+    # Paced, no faster than the rate (back to back, Authenticate ran at twice that).
+    for paced in ("empty_paced", "authenticate_paced"):
+        assert setup["results"][paced]["calls_per_second"] <= rate * 1.1
+    for workload in ("empty", "authenticate", "stream", "empty_paced", "authenticate_paced"):
         result = setup["results"][workload]
         assert {
             "calls_per_second",
