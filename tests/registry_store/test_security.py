@@ -260,6 +260,22 @@ def test_audit_writer_reconnects_after_losing_an_idle_connection(pg_store_url: s
 
 
 @pytest.mark.postgres
+def test_the_gate_read_is_planned_for_each_batch(pg_store_url: str) -> None:
+    """Never kept as a prepared statement: a plan made while auth_audit was empty scanned it whole."""
+    store = RegistryStore.from_url(pg_store_url)
+    log = AuditLog(store, security=SecurityPolicy())
+    try:
+        for i in range(12):  # psycopg prepares a statement on its fifth run
+            log.record(**_row(i, False))
+        kept = [s for (s,) in log._writer._connection.execute("SELECT statement FROM pg_prepared_statements")]
+        assert [s for s in kept if s.startswith("INSERT INTO auth_audit")]  # the threshold was crossed
+        assert not [s for s in kept if "FROM auth_security" in s]
+    finally:
+        log.close()
+        store.close()
+
+
+@pytest.mark.postgres
 def test_statement_timeout_bounds_every_statement(pg_store_url: str) -> None:
     from registry_store.engine import db_errors
     from registry_store.errors import StoreUnavailable
