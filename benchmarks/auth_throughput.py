@@ -207,7 +207,7 @@ def _client_process(
     barrier: Any,
     results: Any,
 ) -> None:
-    """One load-generating process: threads calling back to back until the window ends."""
+    """One load-generating process: threads calling back to back (or paced) until the window ends."""
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from hawiya.v1 import authentication_pb2, authentication_pb2_grpc

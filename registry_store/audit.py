@@ -250,8 +250,8 @@ class _DriverWriter:
     def write(self, entries: Sequence[Mapping[str, Any]]) -> list[Verdict]:
         """Write a batch; its rows are stamped with one moment, taken and converted once.
 
-        (Per row, taking and converting the time was 3 µs of a streamed item's 80 µs of CPU in a
-        loop without gRPC, and about twice that under load.)
+        (Taken and converted per row, the time was about a fifth of the writer's CPU per row: a
+        batch of 1,000 rows on a fresh table cost 14.4-15.7 µs a row, now 10.7-12.1 µs.)
         """
         batch_time = datetime.now(UTC)
         values = [audit_values(e, batch_time) for e in entries]  # invalid rows fail before anything is sent
