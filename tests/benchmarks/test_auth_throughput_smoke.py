@@ -43,9 +43,10 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     rate = setup["results"]["empty_paced"]["rate"]
     assert rate == pytest.approx(setup["results"]["authenticate"]["calls_per_second"] / 2)
     assert setup["results"]["authenticate_paced"]["rate"] == rate
-    # Paced, no faster than the rate (back to back, Authenticate ran at twice that).
+    # Paced, no faster than the rate (back to back, Authenticate ran at twice that, the empty
+    # call faster still); the margin is for calls due before the window but answered in it.
     for paced in ("empty_paced", "authenticate_paced"):
-        assert setup["results"][paced]["calls_per_second"] <= rate * 1.1
+        assert setup["results"][paced]["calls_per_second"] <= rate * 1.5
     for workload in ("empty", "authenticate", "stream", "empty_paced", "authenticate_paced"):
         result = setup["results"][workload]
         assert {
