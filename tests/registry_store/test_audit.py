@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from registry_store import RegistryStore
-from registry_store.audit import AuditLog, _Done
+from registry_store.audit import _WAL_CHECKPOINT_PAGES, AuditLog, _Done
 from registry_store.errors import StoreUnavailable
 
 
@@ -93,3 +94,24 @@ def test_a_batch_wakes_every_call_waiting_for_it_and_only_once_set() -> None:
         t.join(timeout=10)
     assert sorted(woken) == list(range(6))
     assert done.wait(0) and done.wait(None)  # set for good: a later wait returns at once
+
+
+def test_the_sqlite_wal_is_copied_back_in_small_steps(sqlite_store: RegistryStore) -> None:
+    # Each commit of one row appends a few pages to the WAL; the writer's checkpoint at
+    # _WAL_CHECKPOINT_PAGES copies them back and the next commit starts the WAL again from its
+    # beginning, so the file never holds much more than that many pages. (SQLite's default,
+    # 1,000 pages, let it grow past 4 MB here, and every call waited for the long checkpoint.)
+    database = Path(sqlite_store.engine.url.database or "")
+    wal = database.with_name(database.name + "-wal")
+    log = AuditLog(sqlite_store)
+    largest = 0
+    try:
+        for i in range(400):
+            log.record(**_row(i))
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        log.close()
+    assert sqlite_store.count_audit() == 400
+    frame = 24 + 4096  # a WAL frame: its header and one page
+    assert largest > 20 * frame  # the WAL was written to
+    assert largest < 2 * _WAL_CHECKPOINT_PAGES * frame, largest
