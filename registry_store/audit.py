@@ -188,13 +188,6 @@ class _DriverWriter:
         # Fixed table and column names, values as parameters: nothing of a request is spliced in.
         self._sql = f"INSERT INTO auth_audit ({', '.join(_COLUMNS)}) VALUES ({marks})"  # noqa: S608
         self._dbapi: Any = store.engine.dialect.dbapi
-        # PostgreSQL: the gate's read is planned for each batch, never kept as a prepared
-        # statement (psycopg prepares a statement on its fifth run). A kept statement's generic
-        # plan is made once, here while the audit table was new and empty: a scan of the whole
-        # table, which grew slower with it (13 ms a read at 100,000 rows in
-        # benchmarks/auth_throughput.py; Authenticate paced at 298 calls/s then answered 270/s,
-        # with a median of 250 ms). PostgreSQL plans it in 0.15-0.4 ms.
-        self._plan_each_time: dict[str, Any] = {} if self._sqlite else {"prepare": False}
         self._connection: Any = None
         self._reading = False  # nothing written yet in the current attempt (a retry is safe)
 
@@ -308,7 +301,7 @@ class _DriverWriter:
             if self._security is not None:
                 now, reads = self._gate_reads(values)
                 for read, parameters in reads:
-                    cursor.execute(read, parameters, **self._plan_each_time)
+                    cursor.execute(read, parameters)
                     found += cursor.fetchall()
             self._reading = False  # from here on, rows may be written: never retried
             verdicts, freezes = self._verdicts(values, now, found)
@@ -340,6 +333,16 @@ class _DriverWriter:
         connection: Any = fairy.dbapi_connection
         if self._sqlite:
             connection.execute(f"PRAGMA wal_autocheckpoint={_WAL_CHECKPOINT_PAGES}")
+        else:
+            # psycopg prepares a statement on its fifth run, and PostgreSQL would then keep one
+            # generic plan for it. The gate's read got its generic plan while the audit table
+            # was new and empty: a scan of the whole table, kept while the table grew (13 ms a
+            # read at 100,000 rows in benchmarks/auth_throughput.py; Authenticate paced at 298
+            # calls/s then answered 270/s, median 250 ms). So this connection's statements are
+            # planned for each run with its values, but parsed once: a batch of one row took
+            # 0.59-0.61 ms, against 0.66 ms when the read was sent unprepared each time.
+            connection.execute("SET plan_cache_mode = force_custom_plan")
+            connection.commit()
         return connection
 
     def _discard(self) -> None:
