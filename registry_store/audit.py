@@ -163,8 +163,9 @@ _COLUMNS = ("transaction_id", "caller_id", "idcs_hash", "decision", "reason", "c
 # holds this many pages, not SQLite's default 1,000. A checkpoint runs inside the commit that
 # crosses the mark, and every call waiting for the writer waits for it. Audit rows written at
 # 1,000 a second from 8 threads, on a 100,000-row table: p99 4.3-6.0 ms with 1,000 pages, 1.4-1.6
-# ms with 100, the CPU per row unchanged within the noise; unary Authenticate paced at 800-1,070
-# calls a second (benchmarks/auth_throughput.py, embedded): p99 3.4-4.1 ms before, 2.1-2.3 after.
+# ms with 100, the CPU per row unchanged within the noise. Unary Authenticate paced at 800-1,070
+# calls a second (benchmarks/auth_throughput.py, embedded, five interleaved pairs of runs): p99
+# 3.3-4.6 ms before, 2.1-3.2 ms after. (Other tails remain: 5.2-18.7 ms in 4 of 11 runs after.)
 # (Checkpointing from a thread of its own was worse, p99 2.2-2.3 ms, and needs the writer's help:
 # under steady writes such a checkpoint never catches up, and the WAL never starts again.)
 _WAL_CHECKPOINT_PAGES = 100
