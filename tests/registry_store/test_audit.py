@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from registry_store import RegistryStore
-from registry_store.audit import _WAL_CHECKPOINT_PAGES, AuditLog, _Done
+from registry_store.audit import _WAL_CHECKPOINT_PAGES, AuditLog, _Done, _DriverWriter
 from registry_store.errors import StoreUnavailable
 
 
@@ -115,3 +116,27 @@ def test_the_sqlite_wal_is_copied_back_in_small_steps(sqlite_store: RegistryStor
     frame = 24 + 4096  # a WAL frame: its header and one page
     assert largest > 20 * frame  # the WAL was written to
     assert largest < 2 * _WAL_CHECKPOINT_PAGES * frame, largest
+
+
+def test_a_connection_that_cannot_be_set_up_is_closed_and_the_call_fails(
+    sqlite_store: RegistryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[sqlite3.Connection] = []
+
+    def refuse(self: _DriverWriter, connection: sqlite3.Connection) -> None:
+        opened.append(connection)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    log = AuditLog(sqlite_store)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(_DriverWriter, "_configure", refuse)
+            with pytest.raises(StoreUnavailable):
+                log.record(**_row(1))
+        (connection,) = opened
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+        log.record(**_row(2))  # the next batch connects and sets up afresh
+    finally:
+        log.close()
+    assert sqlite_store.count_audit() == 1
