@@ -8,7 +8,7 @@ Starts ``hawiya serve`` itself (a subprocess in a temporary data folder) in each
   the Redis profile cache.
 
 It enrols a synthetic population through ``Registry/Enrol``, warms the cache with one pass of
-authentications, then runs, with the same server and the same load generator, five workloads
+authentications, then runs, with the same server and the same load generator, these workloads
 one after the other:
 
 * ``empty``: ``grpc.health.v1.Health/Check``, the cheapest unary call the server answers. It does
@@ -20,7 +20,12 @@ one after the other:
 * ``empty_paced`` and ``authenticate_paced``: the two unary workloads again, at the same rate
   (half the calls/s ``authenticate`` sustained), so that their latencies are compared under the
   same offered load; back to back, each runs as fast as it can, and its latency is mostly its
-  wait behind the calls in flight.
+  wait behind the calls in flight;
+* ``authenticate_beside_stream`` and ``stream_beside_authenticate``: unary ``Authenticate`` at
+  that rate again, while ``AuthenticateStream`` calls run back to back at the same time, each
+  from half the client processes (at least one): what a programme's bulk re-verification leaves
+  to the other callers of the same workers. Not a goal; both share the window's server CPU, so
+  only their calls/s and latencies are theirs.
 
 The load generator is ``--clients`` processes, each with ``--threads`` threads spread over
 ``--channels`` channels (each its own connection), every thread calling back to back (or, paced,
@@ -70,6 +75,8 @@ WORKLOADS = ("empty", "authenticate", "stream")
 # unary Authenticate sustained back to back.
 PACED = {"empty_paced": "empty", "authenticate_paced": "authenticate"}
 PACED_SHARE = 0.5
+# Then unary Authenticate at that rate once more, with streams running beside it.
+BESIDE = ("authenticate_beside_stream", "stream_beside_authenticate")
 GOALS = {
     "authenticate_cpu_over_empty_cpu": ("≤", 1.3),
     "stream_throughput_over_unary_throughput": ("≥", 5.0),
@@ -396,6 +403,37 @@ def _run_workload(
     }
 
 
+def _beside_stream(
+    target: str,
+    api_key: str,
+    server_pid: int,
+    payloads: list[bytes],
+    expected: list[int],
+    options: dict[str, Any],
+    rate: float,
+) -> dict[str, dict[str, Any]]:
+    """Unary Authenticate paced at `rate` while AuthenticateStream calls run beside it.
+
+    Each workload has half the client processes (at least one); both measure the same window.
+    """
+    half = {**options, "clients": max(1, options["clients"] // 2)}
+    outcome: dict[str, Any] = {}
+
+    def streams() -> None:
+        try:
+            outcome["stream"] = _run_workload("stream", target, api_key, server_pid, payloads, expected, half)
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            outcome["error"] = exc
+
+    beside = threading.Thread(target=streams, name="beside-stream")
+    beside.start()
+    unary = _run_workload("authenticate", target, api_key, server_pid, payloads, expected, half, rate)
+    beside.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return {BESIDE[0]: unary, BESIDE[1]: outcome["stream"]}
+
+
 # --- one set-up -------------------------------------------------------------------------------
 
 
@@ -473,6 +511,7 @@ def run_setup(setup: Setup, args: argparse.Namespace, options: dict[str, Any]) -
             rate = PACED_SHARE * results["authenticate"]["calls_per_second"]
             for name, workload in PACED.items():
                 results[name] = _run_workload(workload, target, api_key, proc.pid, payloads, expected, options, rate)
+            results.update(_beside_stream(target, api_key, proc.pid, payloads, expected, options, rate))
         finally:
             _stop(proc)
         warnings = [line for line in log_path.read_text(errors="replace").splitlines() if " WARNING " in line]
@@ -557,6 +596,16 @@ def _fmt(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def _row(label: str, r: dict[str, Any], *, shared: bool = False) -> str:
+    """One workload's line; ``shared``: it ran beside another, so the server's CPU is not its own."""
+    cpu, busy, switches = r["server_cpu_us_per_call"], r["server_cores_busy"], r["server_switches_per_call"]
+    server = f"{'(shared)':>11} {'':>6} {'':>9}" if shared else f"{cpu:>11,.0f} {busy:>6.2f} {switches:>9.1f}"
+    return (
+        f"  {label:<30} {r['calls_per_second']:>9,.0f} {_fmt(r['p50_ms'], '>8.2f')} {_fmt(r['p99_ms'], '>8.2f')} "
+        f"{server} {r['client_cpu_us_per_call']:>11,.0f} {r['failed_calls']:>7} {r['wrong_answers']:>6}"
+    )
+
+
 def print_report(report: dict[str, Any]) -> None:
     p, m = report["parameters"], report["machine"]
     git = report["git"]
@@ -593,16 +642,13 @@ def print_report(report: dict[str, Any]) -> None:
         labels["empty_paced"] = f"empty unary at {rate:,.0f}/s"
         labels["authenticate_paced"] = f"Authenticate at {rate:,.0f}/s"
         for name in (*WORKLOADS, *PACED):
-            r = setup["results"][name]
-            print(
-                f"  {labels[name]:<30} {r['calls_per_second']:>9,.0f} {_fmt(r['p50_ms'], '>8.2f')} "
-                f"{_fmt(r['p99_ms'], '>8.2f')} {r['server_cpu_us_per_call']:>11,.0f} {r['server_cores_busy']:>6.2f} "
-                f"{r['server_switches_per_call']:>9.1f} {r['client_cpu_us_per_call']:>11,.0f} "
-                f"{r['failed_calls']:>7} {r['wrong_answers']:>6}"
-            )
+            print(_row(labels[name], setup["results"][name]))
+        beside_labels = (f"Authenticate {rate:,.0f}/s + stream", "AuthenticateStream beside it")
+        for name, label in zip(BESIDE, beside_labels, strict=True):
+            print(_row(label, setup["results"][name], shared=True))
         print(
             "  (stream: calls/s, CPU and switches per streamed item; p50/p99 of a whole batch call;"
-            " switches: the server threads' context switches)"
+            " switches: the server threads' context switches; the last two rows ran at the same time)"
         )
         names = {
             "authenticate_cpu_over_empty_cpu": "Authenticate server CPU/call ÷ empty CPU/call",

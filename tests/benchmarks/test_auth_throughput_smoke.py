@@ -47,7 +47,18 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     # call faster still); the margin is for calls due before the window but answered in it.
     for paced in ("empty_paced", "authenticate_paced"):
         assert setup["results"][paced]["calls_per_second"] <= rate * 1.5
-    for workload in ("empty", "authenticate", "stream", "empty_paced", "authenticate_paced"):
+    # Then Authenticate at that rate again, with streams running beside it.
+    assert setup["results"]["authenticate_beside_stream"]["rate"] == rate
+    assert setup["results"]["stream_beside_authenticate"]["items"] > 0
+    for workload in (
+        "empty",
+        "authenticate",
+        "stream",
+        "empty_paced",
+        "authenticate_paced",
+        "authenticate_beside_stream",
+        "stream_beside_authenticate",
+    ):
         result = setup["results"][workload]
         assert {
             "calls_per_second",
@@ -58,6 +69,7 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
             "client_cpu_us_per_call",
         } <= result.keys()
         assert result["calls"] > 0
+        assert result["wrong_answers"] == 0, workload
         # Serving a call wakes at least the thread that answers it.
         assert result["server_switches_per_call"] > 0
         # Every answer was the one the claim called for, and no call failed.
