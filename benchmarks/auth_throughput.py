@@ -403,31 +403,25 @@ def _run_workload(
     }
 
 
-def _beside_stream(
-    target: str,
-    api_key: str,
-    server_pid: int,
-    payloads: list[bytes],
-    expected: list[int],
-    options: dict[str, Any],
-    rate: float,
-) -> dict[str, dict[str, Any]]:
+def _beside_stream(measure: Callable[..., dict[str, Any]], options: dict[str, Any], rate: float) -> dict[str, Any]:
     """Unary Authenticate paced at `rate` while AuthenticateStream calls run beside it.
 
-    Each workload has half the client processes (at least one); both measure the same window.
+    ``measure(workload, options, rate=None)`` is `_run_workload` bound to the set-up's server and
+    population. Each workload has half the client processes (at least one); both measure the same
+    window.
     """
     half = {**options, "clients": max(1, options["clients"] // 2)}
     outcome: dict[str, Any] = {}
 
     def streams() -> None:
         try:
-            outcome["stream"] = _run_workload("stream", target, api_key, server_pid, payloads, expected, half)
+            outcome["stream"] = measure("stream", half)
         except BaseException as exc:  # re-raised below, in the caller's thread
             outcome["error"] = exc
 
     beside = threading.Thread(target=streams, name="beside-stream")
     beside.start()
-    unary = _run_workload("authenticate", target, api_key, server_pid, payloads, expected, half, rate)
+    unary = measure("authenticate", half, rate)
     beside.join()
     if "error" in outcome:
         raise outcome["error"]
@@ -503,15 +497,16 @@ def run_setup(setup: Setup, args: argparse.Namespace, options: dict[str, Any]) -
             payloads, expected = _workload_requests(population, args.seed)
             _warm_cache(target, api_key, payloads)
             load = os.getloadavg()
-            results = {
-                workload: _run_workload(workload, target, api_key, proc.pid, payloads, expected, options)
-                for workload in WORKLOADS
-            }
+
+            def measure(workload: str, opts: dict[str, Any], rate: float | None = None) -> dict[str, Any]:
+                return _run_workload(workload, target, api_key, proc.pid, payloads, expected, opts, rate)
+
+            results = {workload: measure(workload, options) for workload in WORKLOADS}
             # The same offered load for both: a share of what unary Authenticate just sustained.
             rate = PACED_SHARE * results["authenticate"]["calls_per_second"]
             for name, workload in PACED.items():
-                results[name] = _run_workload(workload, target, api_key, proc.pid, payloads, expected, options, rate)
-            results.update(_beside_stream(target, api_key, proc.pid, payloads, expected, options, rate))
+                results[name] = measure(workload, options, rate)
+            results.update(_beside_stream(measure, options, rate))
         finally:
             _stop(proc)
         warnings = [line for line in log_path.read_text(errors="replace").splitlines() if " WARNING " in line]
