@@ -21,7 +21,6 @@ is always seen, and checking adds one statement per batch, not a round trip per 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -166,7 +165,7 @@ _COLUMNS = ("transaction_id", "caller_id", "idcs_hash", "decision", "reason", "c
 # 1,000 a second from 8 threads, on a 100,000-row table: p99 4.3-6.0 ms with 1,000 pages, 1.4-1.6
 # ms with 100, the CPU per row unchanged within the noise. Unary Authenticate paced at 800-1,070
 # calls a second (benchmarks/auth_throughput.py, embedded, five interleaved pairs of runs): p99
-# 3.3-4.6 ms before, 2.1-3.2 ms after. (Other tails remain: 5.2-18.7 ms in 4 of 11 runs after.)
+# 3.3-4.6 ms before, 2.1-3.2 ms after. (Other tails remain: 5.2-18.7 ms in 5 of 12 runs after.)
 # (Checkpointing from a thread of its own was worse, p99 2.2-2.3 ms, and needs the writer's help:
 # under steady writes such a checkpoint never catches up, and the WAL never starts again.)
 _WAL_CHECKPOINT_PAGES = 100
@@ -274,6 +273,7 @@ class _DriverWriter:
         try:
             if self._connection is None:
                 self._connection = self._connect()
+                self._configure(self._connection)  # kept first: if this fails, _discard closes it
             return self._transaction(values, batch_time)
         except self._dbapi.IntegrityError as exc:
             self._discard()
@@ -332,14 +332,7 @@ class _DriverWriter:
         except sa_exc.DBAPIError as exc:
             raise StoreUnavailable("record_audits: the database is unavailable") from exc
         fairy.detach()
-        connection: Any = fairy.dbapi_connection
-        try:
-            self._configure(connection)
-        except self._dbapi.Error:
-            with contextlib.suppress(self._dbapi.Error):
-                connection.close()  # never kept half set up; _attempt reports the failure
-            raise
-        return connection
+        return fairy.dbapi_connection
 
     def _configure(self, connection: Any) -> None:
         """The writer's own settings, on each new connection."""
