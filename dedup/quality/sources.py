@@ -94,7 +94,10 @@ def members_frame(households: Iterable[Household], persons: pd.DataFrame) -> pd.
             ids.append(household.household_id)
             members.append(member.idcs)
             relations.append(member.relation.value)
-    frame = pd.DataFrame({"household_id": ids, "idcs": members, "relation": relations})
+    # Typed columns: with no household at all, bare lists would make float64 columns that the
+    # merge below refuses to join to the persons' text IDCS.
+    text = {"household_id": ids, "idcs": members, "relation": relations}
+    frame = pd.DataFrame({name: np.array(values, dtype=object) for name, values in text.items()})
     facts = ["sex", "birth_year", "birth_month", "birth_day", "birth_precision", "status"]
     known = persons[["idcs", *facts]].drop_duplicates("idcs")
     frame = frame.merge(known, on="idcs", how="left")

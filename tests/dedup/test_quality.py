@@ -320,6 +320,21 @@ def test_registers_are_assessed_from_the_store(tmp_path: Path) -> None:
     assert rsu.result("idcs", "not_active_in_rnp").failed == 0
 
 
+def test_a_register_without_households_is_assessed(tmp_path: Path) -> None:
+    """An RNP with no RSU household yet (and an empty one: a new deployment) gets its reports,
+    not an error at every interval of the server's data-quality loop."""
+    store = RegistryStore.from_url(f"sqlite:///{tmp_path / 'hawiya.db'}")
+    try:
+        homes = HouseholdStore(store)
+        empty_rnp, empty_rsu = assess_registers(store.iter_persons(), homes.iter_households(), as_of=AS_OF)
+        store.enrol(person(0, 1980))
+        rnp, rsu = assess_registers(store.iter_persons(), homes.iter_households(), as_of=AS_OF)
+    finally:
+        store.close()
+    assert (empty_rnp.records, empty_rsu.records, empty_rsu.households) == (0, 0, 0)
+    assert (rnp.records, rsu.records, rsu.households) == (1, 0, 0)
+
+
 def test_dedup_does_not_import_grpc_or_the_store() -> None:
     code = (
         "import sys, dedup, dedup.quality; "
