@@ -261,7 +261,10 @@ def start_server(
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     authentication_pb2_grpc.add_AuthenticationServicer_to_server(
-        AuthenticationServicer(AuthenticationService(profiles, audit, hasher), limiter), server
+        AuthenticationServicer(
+            AuthenticationService(profiles, audit, hasher), limiter, stream_concurrency=config.stream_concurrency
+        ),
+        server,
     )
     residents_pb2_grpc.add_ResidentsServicer_to_server(
         ResidentsServicer(ResidentsService(AuthSecurity(store), hasher)), server

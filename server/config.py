@@ -59,6 +59,7 @@ class Config:
     dedup_min_free_mb: int = 1024
     max_stream_seconds: float = 3600.0
     stream_idle_seconds: float = 60.0
+    stream_concurrency: int = 1  # AuthenticateStream chunks a worker answers at once
 
     def __post_init__(self) -> None:
         if not 0.0 < self.duplicate_low <= self.duplicate_high <= 1.0:
@@ -271,6 +272,11 @@ _SETTINGS: dict[str, tuple[Callable[[str, str], Any], str]] = {
     "stream_idle_seconds": (
         _positive_float,
         "how long a SubmitRecords stream may send nothing before it is cancelled",
+    ),
+    "stream_concurrency": (
+        _positive_int,
+        "AuthenticateStream chunks one worker answers at once; the others wait their turn, leaving the"
+        " worker's interpreter to unary calls and the audit writer",
     ),
 }
 

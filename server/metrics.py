@@ -204,6 +204,11 @@ RATE_LIMITED = Counter(
     "Calls refused with RESOURCE_EXHAUSTED because their caller was over its rate limit, by caller id.",
     ["caller"],
 )
+STREAM_CHUNKS_WAITED = Counter(
+    "hawiya_stream_chunks_waited",
+    "AuthenticateStream chunks that waited for their turn, another stream's chunk being answered in the"
+    " same worker (HAWIYA_STREAM_CONCURRENCY).",
+)
 STORE_UP = Gauge(
     "hawiya_store_up",
     "1 while the register answers the health probe (health SERVING), 0 while it does not.",

@@ -35,6 +35,7 @@ from server.interceptors import CURRENT_CALLER
 from server.metrics import AUTH_DECISIONS
 from server.ratelimit import RateLimiter
 from server.status import status_for
+from server.turns import HAND_OVER_EVERY, StreamTurns, hand_over
 
 __all__ = ["AuthenticationServicer", "RegistryServicer"]
 
@@ -115,9 +116,12 @@ def _rules_from_policy(policy: authentication_pb2.MatchPolicy, caller: Caller) -
 
 
 class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
-    def __init__(self, service: AuthenticationService, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self, service: AuthenticationService, limiter: RateLimiter | None = None, *, stream_concurrency: int = 1
+    ) -> None:
         self._service = service
         self._limiter = limiter or RateLimiter(())
+        self._stream_turns = StreamTurns(stream_concurrency)
 
     def Authenticate(  # noqa: N802 - gRPC method name
         self, request: authentication_pb2.AuthenticateRequest, context: grpc.ServicerContext
@@ -138,35 +142,47 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         for chunk in request_iterator:
             if not 1 <= len(chunk.items) <= MAX_CHUNK_ITEMS:
                 raise InvalidField("items", f"a chunk holds 1 to {MAX_CHUNK_ITEMS} items")
-            self._limiter.acquire(caller, len(chunk.items), remaining())
-            answers: list[authentication_pb2.AuthenticateItemResult | None] = []
-            requests = []
-            today = datetime.now(UTC).date()  # a birth date must not be later: one reading per chunk
-            for item in chunk.items:
-                if len(item.item_id) > MAX_ITEM_ID:
-                    too_long = InvalidField("item_id", f"must be at most {MAX_ITEM_ID} characters")
-                    answers.append(_item_error(item.item_id[:MAX_ITEM_ID], too_long))
-                    continue
-                try:
-                    requests.append(_authentication_request(item.request, caller, today))
-                    answers.append(None)
-                except Exception as exc:  # every error of one item stays with that item
-                    answers.append(_item_error(item.item_id, exc))
-            results = iter(
-                self._service.authenticate_many(caller.caller_id, requests, reveal_reason=caller.reveal_denial_reason)
+            self._limiter.acquire(caller, len(chunk.items), remaining())  # a limited stream waits without a turn
+            with self._stream_turns:
+                response = self._answer_chunk(chunk, caller)
+            yield response  # the turn is not held while the answer is sent and the next chunk read
+
+    def _answer_chunk(
+        self, chunk: authentication_pb2.AuthenticateStreamRequest, caller: Caller
+    ) -> authentication_pb2.AuthenticateStreamResponse:
+        """One chunk's answers, in its order; a bad item gets its error in its place (in a turn)."""
+        answers: list[authentication_pb2.AuthenticateItemResult | None] = []
+        requests = []
+        today = datetime.now(UTC).date()  # a birth date must not be later: one reading per chunk
+        for n, item in enumerate(chunk.items):
+            if n and not n % HAND_OVER_EVERY:
+                hand_over()
+            if len(item.item_id) > MAX_ITEM_ID:
+                too_long = InvalidField("item_id", f"must be at most {MAX_ITEM_ID} characters")
+                answers.append(_item_error(item.item_id[:MAX_ITEM_ID], too_long))
+                continue
+            try:
+                requests.append(_authentication_request(item.request, caller, today))
+                answers.append(None)
+            except Exception as exc:  # every error of one item stays with that item
+                answers.append(_item_error(item.item_id, exc))
+        results = iter(
+            self._service.authenticate_many(
+                caller.caller_id, requests, reveal_reason=caller.reveal_denial_reason, between_items=hand_over
             )
-            response = authentication_pb2.AuthenticateStreamResponse()
-            slot = response.results.add  # answers are written in place, not built and then copied
-            for item, answer in zip(chunk.items, answers, strict=True):
-                if answer is None:
-                    result = next(results)
-                    if isinstance(result, Exception):
-                        response.results.append(_item_error(item.item_id, result))
-                    else:
-                        _answer(result, slot(item_id=item.item_id).response)
+        )
+        response = authentication_pb2.AuthenticateStreamResponse()
+        slot = response.results.add  # answers are written in place, not built and then copied
+        for item, answer in zip(chunk.items, answers, strict=True):
+            if answer is None:
+                result = next(results)
+                if isinstance(result, Exception):
+                    response.results.append(_item_error(item.item_id, result))
                 else:
-                    response.results.append(answer)
-            yield response
+                    _answer(result, slot(item_id=item.item_id).response)
+            else:
+                response.results.append(answer)
+        return response
 
 
 MAX_CHUNK_ITEMS = 1000

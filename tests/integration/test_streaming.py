@@ -154,3 +154,38 @@ def test_streams_their_clients_cancel_are_no_server_errors(server: ServerHandle)
     assert _handled(metrics, method, "CANCELLED") + _handled(metrics, method, "OK") - before == 5
     assert _handled(metrics, method, "INTERNAL") == 0
     assert "unexpected error in Authentication/AuthenticateStream" not in server.log_text()
+
+
+def test_streams_in_one_worker_take_turns(server: ServerHandle) -> None:
+    """Two streams at once in one worker: their chunks wait for each other's (one at a time by
+    default, HAWIYA_STREAM_CONCURRENCY), counted as they wait, and each stream gets all its answers."""
+    with server.channel() as channel:
+        registry = registry_pb2_grpc.RegistryStub(channel)
+        # A person of this test's own: the module's other tests freeze theirs with wrong claims.
+        salma = demographics("Salma", "Bennani", first_ar="سلمى", last_ar="بناني", cin="BK998877", phone="0698765432")
+        idcs = registry.Enrol(enrol_request(salma), metadata=server.metadata()).person.idcs
+    before = sum(metric_samples(server.scrape_metrics(), "hawiya_stream_chunks_waited_total"))
+    start = threading.Barrier(2)
+    answers: dict[str, list[auth_pb2.AuthenticateItemResult]] = {}
+
+    def stream(name: str) -> None:
+        chunks = _chunks([_item(f"{name}-{i}", idcs, first="Salma") for i in range(2000)], 50)
+
+        def requests() -> object:
+            start.wait(30)  # both streams are open before either sends
+            yield from chunks
+
+        with server.channel() as channel:
+            stub = authentication_pb2_grpc.AuthenticationStub(channel)
+            answers[name] = _results(stub.AuthenticateStream(requests(), metadata=server.metadata(), timeout=120))
+
+    threads = [threading.Thread(target=stream, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(150)
+    waited = sum(metric_samples(server.scrape_metrics(), "hawiya_stream_chunks_waited_total")) - before
+    for name in ("a", "b"):
+        assert [a.item_id for a in answers[name]] == [f"{name}-{i}" for i in range(2000)]
+        assert {a.response.decision for a in answers[name]} == {auth_pb2.DECISION_YES}
+    assert waited > 0
