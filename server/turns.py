@@ -4,15 +4,19 @@ Answering a chunk is Python under the worker's one interpreter lock. Streams ans
 side add no throughput to one worker, and a thread that computes holds that lock for up to the
 interpreter's switch interval (5 ms) each time another thread asks for it. Every unary call,
 and the audit writer that every answer waits for, asks for it many times: beside four streams,
-unary Authenticate offered at 300 calls/s in one embedded worker was answered at 56-75/s, its
+unary Authenticate offered at 300 calls/s in one embedded worker was answered at 55-71/s, its
 median wait seconds long (benchmarks/auth_throughput.py's client, 2 cores).
 
 So a worker answers at most `concurrency` chunks at once (HAWIYA_STREAM_CONCURRENCY, default
 1), each from reading its requests through its audit commit to its answer; a chunk waiting for
 its turn blocks on a semaphore, not on the interpreter lock. And a chunk being answered hands the
 interpreter over every `HAND_OVER_EVERY` items, with the shortest sleep. Measured with the same
-client, one run each: turns alone, 187-235 unary calls/s of 300; turns with the hand-over, 300
-of 300, median 7.4 ms, p99 38 ms, the streams beside them at 4,515 items/s.
+client: turns alone, 187-235 unary calls/s of 300 (two runs); turns with the hand-over, 286-300
+of 300 (four runs), median 7-80 ms, the streams beside them at 3,413-4,515 items/s. A turn
+released while the chunk's rows are committed gave 97/s; two turns, 120/s.
+
+The price is the streams' own rate in one worker, computing and committing no longer overlapping:
+alone, 4,912 items/s against 6,720-8,020 before (embedded; auth_throughput.py, separate runs).
 """
 
 from __future__ import annotations
