@@ -11,7 +11,7 @@ So a worker answers at most `concurrency` chunks at once (HAWIYA_STREAM_CONCURRE
 1), each from reading its requests through its audit commit to its answer; a chunk waiting for
 its turn blocks on a semaphore, not on the interpreter lock. And a chunk being answered hands the
 interpreter over every `HAND_OVER_EVERY` items, with the shortest sleep. Measured with the same
-client: turns alone, 187-235 unary calls/s of 300 (two runs); turns with the hand-over, 286-300
+client: turns alone, 158-235 unary calls/s of 300 (six runs); turns with the hand-over, 286-300
 of 300 (four runs), median 7-80 ms, the streams beside them at 3,413-4,515 items/s. A turn
 released while the chunk's rows are committed gave 97/s; two turns, 120/s.
 
