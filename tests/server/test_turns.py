@@ -50,31 +50,31 @@ def test_a_chunk_waits_for_the_turn_another_holds() -> None:
 def test_two_turns_let_two_chunks_in_at_once() -> None:
     turns = StreamTurns(2)
     before = _waited()
-    with turns, turns:
-        pass
+    token = DEADLINE.set(time.monotonic() + 1)  # one turn too few fails at the deadline, not hangs
+    try:
+        with turns, turns:
+            pass
+    finally:
+        DEADLINE.reset(token)
     assert _waited() == before
 
 
 def test_a_chunk_waits_no_longer_than_its_deadline() -> None:
     turns = StreamTurns(1)
-    token = DEADLINE.set(time.monotonic() + 0.2)
-    try:
-        with turns:
-            failed: list[BaseException] = []
+    failed: list[BaseException] = []
 
-            def late() -> None:
-                DEADLINE.set(time.monotonic() + 0.2)
-                try:
-                    with turns:
-                        pass
-                except DeadlineExceeded as exc:
-                    failed.append(exc)
+    def late() -> None:  # a thread has a context of its own: its deadline is its own
+        DEADLINE.set(time.monotonic() + 0.2)
+        try:
+            with turns:
+                pass
+        except DeadlineExceeded as exc:
+            failed.append(exc)
 
-            thread = threading.Thread(target=late)
-            thread.start()
-            thread.join(10)
-    finally:
-        DEADLINE.reset(token)
+    with turns:
+        thread = threading.Thread(target=late)
+        thread.start()
+        thread.join(10)
     assert len(failed) == 1
     with turns:  # the turn the late chunk never got is not lost
         pass
