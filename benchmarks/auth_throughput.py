@@ -37,6 +37,12 @@ percentiles, the server's CPU time over it (utime + stime of the server process 
 processes, from ``/proc``) and its threads' context switches. The clients run on the same machine
 and take CPU from the server.
 
+Every answer waits for its audit row's commit, which waits for the disk. So each workload also
+counts its calls slower than 25 ms and how often the server's calls waited longer than that for
+their audit commit (from the server's own ``/metrics``), and the run begins by timing 8 KiB
+``fdatasync`` calls on the disk of the temporary folder for a few seconds: on a virtual disk some
+take tens or hundreds of milliseconds, and every call waiting for a commit then waits with it.
+
     python benchmarks/auth_throughput.py                 # both set-ups, full length
     python benchmarks/auth_throughput.py --quick         # a few seconds, embedded only (CI smoke test)
     python benchmarks/auth_throughput.py --workers 2 --setups postgres
@@ -136,6 +142,51 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+# A call slower than this is counted, and so is an audit row the server waited longer than this
+# for (one of the server's histogram buckets: hawiya_store_query_seconds, operation audit_commit).
+SLOW_SECONDS = 0.025
+
+
+def _metrics_url(log_path: Path, timeout: float = 10.0) -> str | None:
+    """The server's /metrics address, from the banner it prints once SERVING (None if not seen)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log_path.read_text(errors="replace").splitlines():
+            if line.startswith("metrics: http://"):
+                return line.split(" ", 1)[1].strip()
+        time.sleep(0.1)
+    return None
+
+
+def _audit_waits(metrics_url: str | None) -> tuple[float, float] | None:
+    """(audit rows waited for, of which longer than SLOW_SECONDS) so far, from the server's metrics.
+
+    Each answered unary Authenticate waits once for its audit row's commit; a stream chunk waits
+    once for all of its rows.
+    """
+    if metrics_url is None:
+        return None
+    from urllib.request import urlopen
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urlopen(metrics_url, timeout=5) as reply:  # the server this run started
+        text = reply.read().decode()
+    total = fast = 0.0
+    for family in text_string_to_metric_families(text):
+        if family.name != "hawiya_store_query_seconds":
+            continue
+        for sample in family.samples:
+            if sample.labels.get("operation") != "audit_commit" or not sample.name.endswith("_bucket"):
+                continue
+            bound = float(sample.labels["le"])
+            if bound == float("inf"):
+                total += sample.value
+            elif bound == SLOW_SECONDS:
+                fast += sample.value
+    return total, total - fast
 
 
 def _reset_database(admin_url: str, database: str) -> None:
@@ -340,10 +391,12 @@ def _run_workload(
     expected: list[int],
     options: dict[str, Any],
     rate: float | None = None,
+    metrics_url: str | None = None,
 ) -> dict[str, Any]:
     """Run one workload at the configured concurrency and measure it over the window.
 
-    With ``rate``, the same threads call at that many calls/s in all, not back to back.
+    With ``rate``, the same threads call at that many calls/s in all, not back to back. With
+    ``metrics_url``, the server's audit waits over the window are counted too (`_audit_waits`).
     """
     options = {**options, "rate": rate}
     context = mp.get_context("spawn")  # the parent holds gRPC objects: never fork it
@@ -365,8 +418,10 @@ def _run_workload(
     time.sleep(options["warmup"])
     pids = _process_tree(server_pid)
     t0, cpu0, switches0 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids)
+    audit0 = _audit_waits(metrics_url)
     time.sleep(max(0.0, released + options["warmup"] + options["duration"] - time.monotonic()))
     t1, cpu1, switches1 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids)
+    audit1 = _audit_waits(metrics_url)
     outputs = [results.get(timeout=120) for _ in procs]
     for proc in procs:
         proc.join(timeout=30)
@@ -397,6 +452,9 @@ def _run_workload(
         "server_cores_busy": server_cpu / seconds,
         "server_switches_per_call": (switches1 - switches0) / per,
         "client_cpu_us_per_call": client_cpu / per * 1e6,
+        "slow_calls": int((latency_ms > SLOW_SECONDS * 1000).sum()),
+        "audit_waits": None if audit0 is None or audit1 is None else int(audit1[0] - audit0[0]),
+        "slow_audit_waits": None if audit0 is None or audit1 is None else int(audit1[1] - audit0[1]),
         "failed_calls": int(inside[:, 4].sum()),
         "wrong_answers": int(inside[:, 3].sum()),
         "server_processes": len(pids),
@@ -490,6 +548,7 @@ def run_setup(setup: Setup, args: argparse.Namespace, options: dict[str, Any]) -
             began = time.monotonic()
             _wait_serving(target, proc, log_path)
             start_seconds = time.monotonic() - began
+            metrics_url = _metrics_url(log_path)
             began = time.monotonic()
             with grpc.insecure_channel(target) as channel:
                 population = enrol_population(channel, api_key, args.population, args.seed)
@@ -499,7 +558,7 @@ def run_setup(setup: Setup, args: argparse.Namespace, options: dict[str, Any]) -
             load = os.getloadavg()
 
             def measure(workload: str, opts: dict[str, Any], rate: float | None = None) -> dict[str, Any]:
-                return _run_workload(workload, target, api_key, proc.pid, payloads, expected, opts, rate)
+                return _run_workload(workload, target, api_key, proc.pid, payloads, expected, opts, rate, metrics_url)
 
             results = {workload: measure(workload, options) for workload in WORKLOADS}
             # The same offered load for both: a share of what unary Authenticate just sustained.
@@ -587,6 +646,37 @@ def _machine() -> dict[str, Any]:
     }
 
 
+def _disk_sync(seconds: float) -> dict[str, Any]:
+    """How long the disk of the temporary folder (the embedded register's) takes to make a write durable.
+
+    8 KiB written in place in a file laid out beforehand, then fdatasync, every 2 ms for
+    `seconds`: what the audit writer's commit waits for at least once per batch. A virtual disk
+    can stall such a sync for tens or hundreds of milliseconds now and then; every answer waiting
+    for its audit row then waits with it.
+    """
+    folder = tempfile.gettempdir()
+    block, blocks = b"\0" * 8192, 256
+    with tempfile.TemporaryFile(dir=folder) as file:
+        fd = file.fileno()
+        os.pwrite(fd, block * blocks, 0)
+        os.fsync(fd)
+        times = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            os.pwrite(fd, block, len(times) % blocks * len(block))
+            began = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - began)
+            time.sleep(0.002)
+    ms = np.array(times) * 1000.0
+    return {
+        "folder": folder,
+        "syncs": len(ms),
+        **{f"p{q:g}_ms".replace(".", "_"): float(np.percentile(ms, q)) for q in (50, 99, 99.9)},
+        "max_ms": float(ms.max()),
+    }
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
@@ -595,9 +685,12 @@ def _row(label: str, r: dict[str, Any], *, shared: bool = False) -> str:
     """One workload's line; ``shared``: it ran beside another, so the server's CPU is not its own."""
     cpu, busy, switches = r["server_cpu_us_per_call"], r["server_cores_busy"], r["server_switches_per_call"]
     server = f"{'(shared)':>11} {'':>6} {'':>9}" if shared else f"{cpu:>11,.0f} {busy:>6.2f} {switches:>9.1f}"
+    slow = "—" if r["workload"] == "stream" else r["slow_calls"]  # a stream call lasts seconds
+    audit = "—" if shared else _fmt(r["slow_audit_waits"], "")  # the server's count, not one workload's
     return (
         f"  {label:<30} {r['calls_per_second']:>9,.0f} {_fmt(r['p50_ms'], '>8.2f')} {_fmt(r['p99_ms'], '>8.2f')} "
-        f"{server} {r['client_cpu_us_per_call']:>11,.0f} {r['failed_calls']:>7} {r['wrong_answers']:>6}"
+        f"{server} {r['client_cpu_us_per_call']:>11,.0f} {r['failed_calls']:>7} {r['wrong_answers']:>6} "
+        f"{slow:>6} {audit:>6}"
     )
 
 
@@ -613,6 +706,12 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"machine: {m['processor']}, {m['cpu_count']} CPUs shared by the server, the load generator and any other "
         f"work (load average {m['load_average_at_start'][0]:.2f} at start); Python {m['python']}, grpcio {m['grpcio']}"
+    )
+    d = m["disk_sync"]
+    print(
+        f"disk of {d['folder']} (the embedded register's): {d['syncs']} fdatasyncs of 8 KiB took"
+        f" p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f}, p99.9 {d['p99_9_ms']:.2f}, max {d['max_ms']:.1f} ms;"
+        " every answer waits for one (its audit row's commit)"
     )
     print(f"git: {git['commit']}{' (uncommitted changes)' if git['dirty'] else ''}")
     labels = {
@@ -630,9 +729,13 @@ def print_report(report: dict[str, Any]) -> None:
         )
         print(
             f"  {'workload':<30} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>11} {'cores':>6} "
-            f"{'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6}"
+            f"{'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6} {'calls':>6} {'audit':>6}"
         )
-        print(f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'/call':>9} {'µs/call':>11}")
+        slow = f">{SLOW_SECONDS * 1000:g}ms"
+        print(
+            f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'/call':>9} {'µs/call':>11} "
+            f"{'':>7} {'':>6} {slow:>6} {slow:>6}"
+        )
         rate = setup["results"]["empty_paced"]["rate"]
         labels["empty_paced"] = f"empty unary at {rate:,.0f}/s"
         labels["authenticate_paced"] = f"Authenticate at {rate:,.0f}/s"
@@ -644,6 +747,12 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             "  (stream: calls/s, CPU and switches per streamed item; p50/p99 of a whole batch call;"
             " switches: the server threads' context switches; the last two rows ran at the same time)"
+        )
+        print(
+            f"  (calls >{SLOW_SECONDS * 1000:g}ms: calls slower than that, paced ones counted from when they were"
+            f" due; audit >{SLOW_SECONDS * 1000:g}ms: how often the server's calls (a stream: its chunks) waited"
+            " longer than that for their audit rows' commit, from its"
+            ' hawiya_store_query_seconds{operation="audit_commit"})'
         )
         names = {
             "authenticate_cpu_over_empty_cpu": "Authenticate server CPU/call ÷ empty CPU/call",
@@ -686,6 +795,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
     }
     machine = _machine()
+    machine["disk_sync"] = _disk_sync(0.5 if args.quick else 3.0)
     done = []
     for name in args.setups:
         if name == "postgres":

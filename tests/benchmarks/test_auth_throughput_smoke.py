@@ -27,6 +27,8 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     report = json.loads(output.read_text(encoding="utf-8"))
     assert report["parameters"]["quick"] is True
     assert {"platform", "cpu_count", "processor"} <= report["machine"].keys()
+    disk = report["machine"]["disk_sync"]  # the disk's own time to make a write durable
+    assert disk["syncs"] > 0 and 0 < disk["p50_ms"] <= disk["p99_ms"] <= disk["p99_9_ms"] <= disk["max_ms"]
     assert "git_commit" in report
     assert set(report["goals"]) == {
         "authenticate_cpu_over_empty_cpu",
@@ -73,6 +75,15 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         assert result["server_switches_per_call"] > 0
         # Every answer was the one the claim called for, and no call failed.
         assert result["failed_calls"] == 0 and result["wrong_answers"] == 0
+        # The audit waits come from the server's own metrics, never above their count.
+        assert 0 <= result["slow_audit_waits"] <= result["audit_waits"]
+        assert result["slow_calls"] >= 0
+    # The empty call writes no audit row; every Authenticate waits for its own (the calls in
+    # flight at either end of the window, and the scrapes' moments, make the counts differ a little).
+    assert setup["results"]["empty"]["audit_waits"] == 0
+    for unary in ("authenticate", "authenticate_paced"):
+        result = setup["results"][unary]
+        assert abs(result["audit_waits"] - result["calls"]) <= max(50, result["calls"] // 10)
     # Streamed items are counted as their answers arrive, in whole response messages of 100.
     stream = setup["results"]["stream"]
     assert stream["items"] > 0 and stream["items"] % 100 == 0
