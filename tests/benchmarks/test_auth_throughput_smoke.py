@@ -75,9 +75,10 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         assert result["server_switches_per_call"] > 0
         # Every answer was the one the claim called for, and no call failed.
         assert result["failed_calls"] == 0 and result["wrong_answers"] == 0
-        # The audit waits come from the server's own metrics, never above their count.
+        # The audit waits come from the server's own metrics; the slow ones are some of them, as
+        # the slow calls are some of the calls answered in the window.
         assert 0 <= result["slow_audit_waits"] <= result["audit_waits"]
-        assert result["slow_calls"] >= 0
+        assert 0 <= result["slow_calls"] <= result["calls"]
     # The empty call writes no audit row; every Authenticate waits for its own (the calls in
     # flight at either end of the window, and the scrapes' moments, make the counts differ a little).
     assert setup["results"]["empty"]["audit_waits"] == 0
