@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from server.cli_dedup import add_dedup_command
 from server.client import add_client_commands
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from server.callers import CallerRegistry
     from server.config import Config
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -397,5 +397,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(ns.handler(ns))
 
 
+def run() -> NoReturn:
+    """The ``hawiya`` executable (and ``python -m server``): `main`, then leave.
+
+    Every command but ``serve`` leaves at once when it is done, with its output flushed,
+    without the interpreter's teardown. Arrow (Parquet) leaves C++ worker threads behind, and
+    when its thread pools are destroyed at exit while one still runs, the process aborts
+    ("terminate called without an active exception", apache/arrow#34314): once in this test
+    suite, ``hawiya quality`` had printed its error and then exited -6 instead of 2. A command
+    has closed its files and joined its threads when its handler returns. ``serve`` drains,
+    stops its workers and returns through the normal teardown.
+    """
+    ns = build_parser().parse_args()
+    code = int(ns.handler(ns))
+    if ns.handler is not _serve:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -90,3 +90,26 @@ def test_callers_add_with_a_policy(tmp_path: Path) -> None:
     assert portal.tls_subject == "CN=portal,O=DGSN"
     bad = _hawiya("callers", "add", "--id", "x", "--allow", "Residents/*", "--read", "religion", "--file", str(path))
     assert bad.returncode == 2 and "religion" in bad.stderr
+
+
+def test_a_finished_command_keeps_its_exit_code_whatever_the_teardown_does(tmp_path: Path) -> None:
+    """A native library's teardown that aborts (as Arrow's thread pools can) runs after a one-shot
+    command has finished only through the interpreter's exit, which `run` skips; its output is
+    flushed first."""
+    aborting = "import atexit, os; atexit.register(os.abort); from server.cli import run; run()"
+    # Buffered, as a pipe's output is by default: what was printed must still be flushed.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAWIYA_") and k != "PYTHONUNBUFFERED"}
+    missing = str(tmp_path / "absent.parquet")
+    failed = subprocess.run(
+        [sys.executable, "-c", aborting, "quality", "--file", missing],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert failed.returncode == 2, failed.stderr
+    assert "no such file" in failed.stderr
+    done = subprocess.run(
+        [sys.executable, "-c", aborting, "synth", "--n", "20", "--out", str(tmp_path / "people.parquet")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "wrote 20 records" in done.stdout  # what it printed reached the pipe
+    assert (tmp_path / "people.parquet").stat().st_size > 0
