@@ -46,7 +46,6 @@ from server.errors import ServerError
 from server.identity import identity_from_demographics
 from server.metrics import AUTH_SECURITY_DENIALS, STORE_QUERY_SECONDS
 from server.profiles import ProfileSource
-from server.turns import HAND_OVER_EVERY
 
 __all__ = ["AttributeResult", "AuthOutcome", "AuthenticationService"]
 
@@ -225,13 +224,14 @@ class AuthenticationService:
         items: Sequence[tuple[str, Demographics, Mapping[str, MatchRule]]],
         *,
         reveal_reason: bool = False,
-        between_items: Callable[[], None] | None = None,
+        between_items: Callable[[int], None] | None = None,
     ) -> list[AuthOutcome | Exception]:
         """Several answers with their audit rows committed together (all or none).
 
         An item that cannot be answered (a malformed IDCS) gets its exception in its place; if
         the audit cannot be written, every answered item gets the store's error instead.
-        `between_items` is called every `HAND_OVER_EVERY` items matched (`server.turns.hand_over`).
+        `between_items` is called with each item's position before it is matched (the servicer
+        passes `server.turns.hand_over_at`).
         """
         answered: list[AuthOutcome | Exception | None] = []
         people = []
@@ -247,8 +247,8 @@ class AuthenticationService:
         found = iter(zip(people, self._profiles.get_many(people), strict=True))
         rows = []
         for k, (_, claimed, rules) in enumerate(items):
-            if between_items is not None and k and not k % HAND_OVER_EVERY:
-                between_items()
+            if between_items is not None:
+                between_items(k)
             if answered[k] is not None:
                 continue
             (_, id_hash), profile = next(found)

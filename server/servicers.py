@@ -35,7 +35,7 @@ from server.interceptors import CURRENT_CALLER
 from server.metrics import AUTH_DECISIONS
 from server.ratelimit import RateLimiter
 from server.status import status_for
-from server.turns import HAND_OVER_EVERY, StreamTurns, hand_over
+from server.turns import StreamTurns, hand_over_at
 
 __all__ = ["AuthenticationServicer", "RegistryServicer"]
 
@@ -155,8 +155,7 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
         requests = []
         today = datetime.now(UTC).date()  # a birth date must not be later: one reading per chunk
         for n, item in enumerate(chunk.items):
-            if n and not n % HAND_OVER_EVERY:
-                hand_over()
+            hand_over_at(n)
             if len(item.item_id) > MAX_ITEM_ID:
                 too_long = InvalidField("item_id", f"must be at most {MAX_ITEM_ID} characters")
                 answers.append(_item_error(item.item_id[:MAX_ITEM_ID], too_long))
@@ -168,7 +167,7 @@ class AuthenticationServicer(authentication_pb2_grpc.AuthenticationServicer):
                 answers.append(_item_error(item.item_id, exc))
         results = iter(
             self._service.authenticate_many(
-                caller.caller_id, requests, reveal_reason=caller.reveal_denial_reason, between_items=hand_over
+                caller.caller_id, requests, reveal_reason=caller.reveal_denial_reason, between_items=hand_over_at
             )
         )
         response = authentication_pb2.AuthenticateStreamResponse()

@@ -28,7 +28,7 @@ from server.deadline import remaining
 from server.errors import DeadlineExceeded
 from server.metrics import STREAM_CHUNKS_WAITED
 
-__all__ = ["HAND_OVER_EVERY", "StreamTurns", "hand_over"]
+__all__ = ["HAND_OVER_EVERY", "StreamTurns", "hand_over", "hand_over_at"]
 
 HAND_OVER_EVERY = 10  # items of a chunk between two hand-overs
 
@@ -40,6 +40,12 @@ def hand_over() -> None:
     enough for a waiting thread to wake and take the lock (a bare release is taken back at once).
     """
     time.sleep(1e-7)
+
+
+def hand_over_at(n: int) -> None:
+    """Called before item `n` (from 0) of a chunk: hands over before every `HAND_OVER_EVERY`-th item."""
+    if n and not n % HAND_OVER_EVERY:
+        hand_over()
 
 
 class StreamTurns:
