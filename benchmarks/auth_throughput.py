@@ -43,6 +43,13 @@ their audit commit (from the server's own ``/metrics``), and the run begins by t
 ``fdatasync`` calls on the disk of the temporary folder for a few seconds: on a virtual disk some
 take tens or hundreds of milliseconds, and every call waiting for a commit then waits with it.
 
+On a virtual machine, the host may run other guests on this one's CPUs: that time is "steal"
+in ``/proc/stat``. Each workload records the share of the machine's CPU time stolen over its
+window (the ``steal`` column), so that a run the host slowed down can be told from a slower
+server. It is not the only cause of a run's spread: on the 2-core test machine, with 0-1% steal
+on every row, the empty call cost 348 µs of server CPU (embedded), against 204-317 µs in four
+other runs that day (their steal not recorded).
+
     python benchmarks/auth_throughput.py                 # both set-ups, full length
     python benchmarks/auth_throughput.py --quick         # a few seconds, embedded only (CI smoke test)
     python benchmarks/auth_throughput.py --workers 2 --setups postgres
@@ -251,6 +258,30 @@ def _context_switches(pids: list[int]) -> int:
     return total
 
 
+def _machine_ticks() -> tuple[int, int] | None:
+    """(stolen, all) CPU clock ticks of the whole machine so far, from /proc/stat; None without it.
+
+    The first line's counters are user, nice, system, idle, iowait, irq, softirq and steal
+    (guest time is already inside user), summed over the CPUs.
+    """
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    ticks = [int(value) for value in fields[1:9]]
+    return ticks[7], sum(ticks)
+
+
+def _steal_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of the machine's CPU time its hypervisor gave to others between two readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 # --- the load generator (client processes) ----------------------------------------------------
 
 
@@ -418,9 +449,9 @@ def _run_workload(
     time.sleep(options["warmup"])
     pids = _process_tree(server_pid)
     audit0 = _audit_waits(metrics_url)  # the scrapes' own CPU stays outside the window
-    t0, cpu0, switches0 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids)
+    t0, cpu0, switches0, ticks0 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids), _machine_ticks()
     time.sleep(max(0.0, released + options["warmup"] + options["duration"] - time.monotonic()))
-    t1, cpu1, switches1 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids)
+    t1, cpu1, switches1, ticks1 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids), _machine_ticks()
     audit1 = _audit_waits(metrics_url)
     outputs = [results.get(timeout=120) for _ in procs]
     for proc in procs:
@@ -458,6 +489,7 @@ def _run_workload(
         "failed_calls": int(inside[:, 4].sum()),
         "wrong_answers": int(inside[:, 3].sum()),
         "server_processes": len(pids),
+        "steal_share": _steal_share(ticks0, ticks1),
     }
 
 
@@ -687,10 +719,11 @@ def _row(label: str, r: dict[str, Any], *, shared: bool = False) -> str:
     server = f"{'(shared)':>11} {'':>6} {'':>9}" if shared else f"{cpu:>11,.0f} {busy:>6.2f} {switches:>9.1f}"
     slow = "—" if r["workload"] == "stream" else r["slow_calls"]  # a stream call lasts seconds
     audit = "—" if shared else _fmt(r["slow_audit_waits"], "")  # the server's count, not one workload's
+    steal = "n/a" if r["steal_share"] is None else f"{r['steal_share']:.0%}"
     return (
         f"  {label:<30} {r['calls_per_second']:>9,.0f} {_fmt(r['p50_ms'], '>8.2f')} {_fmt(r['p99_ms'], '>8.2f')} "
         f"{server} {r['client_cpu_us_per_call']:>11,.0f} {r['failed_calls']:>7} {r['wrong_answers']:>6} "
-        f"{slow:>6} {audit:>6}"
+        f"{slow:>6} {audit:>6} {steal:>6}"
     )
 
 
@@ -729,7 +762,7 @@ def print_report(report: dict[str, Any]) -> None:
         )
         print(
             f"  {'workload':<30} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>11} {'cores':>6} "
-            f"{'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6} {'calls':>6} {'audit':>6}"
+            f"{'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6} {'calls':>6} {'audit':>6} {'steal':>6}"
         )
         slow = f">{SLOW_SECONDS * 1000:g}ms"
         print(
@@ -752,7 +785,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"  (calls >{SLOW_SECONDS * 1000:g}ms: calls slower than that, paced ones counted from when they were"
             f" due; audit >{SLOW_SECONDS * 1000:g}ms: how often the server's calls (a stream: its chunks) waited"
             " longer than that for their audit rows' commit, from its"
-            ' hawiya_store_query_seconds{operation="audit_commit"})'
+            ' hawiya_store_query_seconds{operation="audit_commit"}; steal: the share of the machine\'s CPU time'
+            " that its host gave to other guests over the window, from /proc/stat)"
         )
         names = {
             "authenticate_cpu_over_empty_cpu": "Authenticate server CPU/call ÷ empty CPU/call",

@@ -79,6 +79,8 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         # the slow calls are some of the calls answered in the window.
         assert 0 <= result["slow_audit_waits"] <= result["audit_waits"]
         assert 0 <= result["slow_calls"] <= result["calls"]
+        # The host's share of this machine's CPU over the window, from /proc/stat (Linux has it).
+        assert 0.0 <= result["steal_share"] <= 1.0
     # The empty call writes no audit row; every Authenticate waits for its own (the calls in
     # flight at either end of the window, and the scrapes' moments, make the counts differ a little).
     assert setup["results"]["empty"]["audit_waits"] == 0
