@@ -21,9 +21,12 @@ is always seen, and checking adds one statement per batch, not a round trip per 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -178,6 +181,27 @@ class _StaleConnection(Exception):
     """The kept connection failed before any statement went through (private to the writer)."""
 
 
+def _writers_lock_file(store: RegistryStore) -> int | None:
+    """The open lock file the SQLite database's audit writers take turns on (None: nothing to share).
+
+    SQLite lets one writer in at a time. Without this lock, the audit writers of several worker
+    processes meet at ``BEGIN IMMEDIATE``, and the one refused sleeps in SQLite's busy handler
+    (1, 2, 5, 10, 15, 20, 25 ms... between tries) while the other, with rows still waiting, takes
+    the database again and again. Two processes, each with four threads recording one row at a
+    time back to back on one file for 8 s (three runs): without the lock, 112-133 rows waited over
+    25 ms and the longest 1.56-1.94 s; with it, none over 25 ms and the longest 12-19 ms, the p99
+    3.4-4.2 ms against 2.0-2.5 ms (turns taken in order: each process waits for the other's commit),
+    and the same 4,500-6,000 rows/s. One process alone: p99 2.0-2.2 ms. (A SQLite store is always
+    a file: the store refuses an in-memory database.)
+    """
+    if store.dialect != "sqlite":
+        return None
+    try:
+        return os.open(f"{store.engine.url.database}.audit-lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StoreUnavailable("audit writer: cannot open the writers' lock file") from exc
+
+
 class _DriverWriter:
     """Inserts audit rows through one DBAPI connection, reconnecting after a failure."""
 
@@ -185,6 +209,7 @@ class _DriverWriter:
         self._store = store
         self._security = security
         self._sqlite = store.dialect == "sqlite"
+        self._lock_file = _writers_lock_file(store)
         marks = ", ".join("?" if self._sqlite else "%s" for _ in _COLUMNS)
         # Fixed table and column names, values as parameters: nothing of a request is spliced in.
         self._sql = f"INSERT INTO auth_audit ({', '.join(_COLUMNS)}) VALUES ({marks})"  # noqa: S608
@@ -267,7 +292,28 @@ class _DriverWriter:
             logger.info("audit writer: reconnecting to the database")
             return self._attempt(values, batch_time)
 
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn among the database's audit writers (SQLite), for one attempt.
+
+        Waited for without a bound: it is held only for a transaction, which SQLite's own busy
+        timeout bounds, unless the process holding it is stopped, when it also holds SQLite's
+        write lock. A process that dies releases it.
+        """
+        if self._lock_file is None:
+            yield
+            return
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
     def _attempt(self, values: list[dict[str, Any]], batch_time: datetime) -> list[Verdict]:
+        with self._turn():
+            return self._attempt_in_turn(values, batch_time)
+
+    def _attempt_in_turn(self, values: list[dict[str, Any]], batch_time: datetime) -> list[Verdict]:
         reused = self._connection is not None
         self._reading = True
         try:
@@ -366,3 +412,6 @@ class _DriverWriter:
             except self._dbapi.Error:
                 pass
             self._connection = None
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import uuid
@@ -116,6 +118,25 @@ def test_the_sqlite_wal_is_copied_back_in_small_steps(sqlite_store: RegistryStor
     frame = 24 + 4096  # a WAL frame: its header and one page
     assert largest > 20 * frame  # the WAL was written to
     assert largest < 2 * _WAL_CHECKPOINT_PAGES * frame, largest
+
+
+def test_the_sqlite_audit_writers_of_one_database_take_turns(sqlite_store: RegistryStore) -> None:
+    # Another worker process's writer holds its turn (the lock file beside the database, through
+    # an open file of its own): this writer waits for it rather than meeting the other at SQLite's
+    # busy handler, and writes its rows once the turn is released.
+    log = AuditLog(sqlite_store)
+    other = os.open(f"{sqlite_store.engine.url.database}.audit-lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(StoreUnavailable, match="not written in time"):
+            log.record_many([_row(1)], timeout=0.3)
+        assert sqlite_store.count_audit() == 0
+        fcntl.flock(other, fcntl.LOCK_UN)
+        log.record_many([_row(2)], timeout=10)
+    finally:
+        os.close(other)
+        log.close()
+    assert sqlite_store.count_audit() == 2  # the row that waited was written when its turn came
 
 
 def test_a_connection_that_cannot_be_set_up_is_closed_and_the_call_fails(
