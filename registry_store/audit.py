@@ -286,17 +286,18 @@ class _DriverWriter:
         """
         batch_time = datetime.now(UTC)
         values = [audit_values(e, batch_time) for e in entries]  # invalid rows fail before anything is sent
-        try:
-            return self._attempt(values, batch_time)
-        except _StaleConnection:
-            # The kept connection died while idle (PostgreSQL restarted): nothing was written on
-            # it, so the batch is tried once more on a new one rather than failed.
-            logger.info("audit writer: reconnecting to the database")
-            return self._attempt(values, batch_time)
+        with self._turn():
+            try:
+                return self._attempt(values, batch_time)
+            except _StaleConnection:
+                # The kept connection died while idle (PostgreSQL restarted): nothing was written
+                # on it, so the batch is tried once more on a new one rather than failed.
+                logger.info("audit writer: reconnecting to the database")
+                return self._attempt(values, batch_time)
 
     @contextlib.contextmanager
     def _turn(self) -> Iterator[None]:
-        """This process's turn among the database's audit writers (SQLite), for one attempt.
+        """This process's turn among the database's audit writers (SQLite), for one batch.
 
         Waited for without a bound: it is held only for a transaction, which SQLite's own busy
         timeout bounds, unless the process holding it is stopped, when it also holds SQLite's
@@ -312,10 +313,6 @@ class _DriverWriter:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _attempt(self, values: list[dict[str, Any]], batch_time: datetime) -> list[Verdict]:
-        with self._turn():
-            return self._attempt_in_turn(values, batch_time)
-
-    def _attempt_in_turn(self, values: list[dict[str, Any]], batch_time: datetime) -> list[Verdict]:
         reused = self._connection is not None
         self._reading = True
         try:
