@@ -43,6 +43,12 @@ their audit commit (from the server's own ``/metrics``), and the run begins by t
 ``fdatasync`` calls on the disk of the temporary folder for a few seconds: on a virtual disk some
 take tens or hundreds of milliseconds, and every call waiting for a commit then waits with it.
 
+A worker runs its Python under one interpreter lock, and a paced call costs it more than a call
+back to back (fewer audit rows per commit, more threads woken). So each workload also records
+the busiest server process's busiest half-second, in cores (the ``peak`` column): a paced row
+whose peak nears what Authenticate kept busy back to back had its calls queueing behind one
+another for a while, whatever the disk did.
+
 On a virtual machine, the host may run other guests on this one's CPUs: that time is "steal"
 in ``/proc/stat``. Each workload records the share of the machine's CPU time stolen over its
 window (the ``steal`` column), so that a run the host slowed down can be told from a slower
@@ -154,6 +160,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 # A call slower than this is counted, and so is an audit row the server waited longer than this
 # for (one of the server's histogram buckets: hawiya_store_query_seconds, operation audit_commit).
 SLOW_SECONDS = 0.025
+# Each server process's CPU is read every SAMPLE_SECONDS over a window, for its busiest PEAK_SECONDS.
+SAMPLE_SECONDS = 0.1
+PEAK_SECONDS = 0.5
 
 
 def _metrics_url(log_path: Path, timeout: float = 10.0) -> str | None:
@@ -256,6 +265,36 @@ def _context_switches(pids: list[int]) -> int:
                 continue  # the thread ended between the listing and the read
             total += sum(int(line.split()[1]) for line in status.splitlines() if "ctxt_switches:" in line)
     return total
+
+
+def _sample_cpu(pids: list[int], until: float) -> list[tuple[float, list[float]]]:
+    """Each server process's CPU seconds so far, every `SAMPLE_SECONDS` until `until` (monotonic)."""
+    samples = []
+    while True:
+        now = time.monotonic()
+        samples.append((now, [_cpu_seconds([pid]) for pid in pids]))
+        if now >= until:
+            return samples
+        time.sleep(min(SAMPLE_SECONDS, until - now))
+
+
+def _peak_cores(samples: list[tuple[float, list[float]]], span: float = PEAK_SECONDS) -> float | None:
+    """The busiest server process's busiest `span` seconds of the window, in cores; None if shorter.
+
+    A worker runs its Python under one interpreter lock, so a worker near the cores that
+    Authenticate kept busy back to back had no time to spare then, and calls due meanwhile queued.
+    `/proc` counts CPU in clock ticks (10 ms), so over 0.5 s the figure is good to about 0.04 core.
+    """
+    peak, later = None, 0
+    for start, before in samples:
+        while later < len(samples) and samples[later][0] - start < span:
+            later += 1
+        if later == len(samples):
+            break
+        end, after = samples[later]
+        busiest = max(b - a for a, b in zip(before, after, strict=True)) / (end - start)
+        peak = busiest if peak is None else max(peak, busiest)
+    return peak
 
 
 def _machine_ticks() -> tuple[int, int] | None:
@@ -450,7 +489,7 @@ def _run_workload(
     pids = _process_tree(server_pid)
     audit0 = _audit_waits(metrics_url)  # the scrapes' own CPU stays outside the window
     t0, cpu0, switches0, ticks0 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids), _machine_ticks()
-    time.sleep(max(0.0, released + options["warmup"] + options["duration"] - time.monotonic()))
+    samples = _sample_cpu(pids, released + options["warmup"] + options["duration"])
     t1, cpu1, switches1, ticks1 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids), _machine_ticks()
     audit1 = _audit_waits(metrics_url)
     outputs = [results.get(timeout=120) for _ in procs]
@@ -481,6 +520,7 @@ def _run_workload(
         "server_cpu_seconds": server_cpu,
         "server_cpu_us_per_call": server_cpu / per * 1e6,
         "server_cores_busy": server_cpu / seconds,
+        "server_peak_process_cores": _peak_cores(samples),
         "server_switches_per_call": (switches1 - switches0) / per,
         "client_cpu_us_per_call": client_cpu / per * 1e6,
         "slow_calls": int((latency_ms > SLOW_SECONDS * 1000).sum()),
@@ -716,7 +756,12 @@ def _fmt(value: float | None, spec: str) -> str:
 def _row(label: str, r: dict[str, Any], *, shared: bool = False) -> str:
     """One workload's line; ``shared``: it ran beside another, so the server's CPU is not its own."""
     cpu, busy, switches = r["server_cpu_us_per_call"], r["server_cores_busy"], r["server_switches_per_call"]
-    server = f"{'(shared)':>11} {'':>6} {'':>9}" if shared else f"{cpu:>11,.0f} {busy:>6.2f} {switches:>9.1f}"
+    peak = _fmt(r["server_peak_process_cores"], ">5.2f")
+    server = (
+        f"{'(shared)':>11} {'':>6} {'':>5} {'':>9}"
+        if shared
+        else f"{cpu:>11,.0f} {busy:>6.2f} {peak:>5} {switches:>9.1f}"
+    )
     slow = "—" if r["workload"] == "stream" else r["slow_calls"]  # a stream call lasts seconds
     audit = "—" if shared else _fmt(r["slow_audit_waits"], "")  # the server's count, not one workload's
     steal = "n/a" if r["steal_share"] is None else f"{r['steal_share']:.0%}"
@@ -762,11 +807,12 @@ def print_report(report: dict[str, Any]) -> None:
         )
         print(
             f"  {'workload':<30} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>11} {'cores':>6} "
-            f"{'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6} {'calls':>6} {'audit':>6} {'steal':>6}"
+            f"{'peak':>5} {'switches':>9} {'client CPU':>11} {'failed':>7} {'wrong':>6} {'calls':>6} {'audit':>6} "
+            f"{'steal':>6}"
         )
         slow = f">{SLOW_SECONDS * 1000:g}ms"
         print(
-            f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'/call':>9} {'µs/call':>11} "
+            f"  {'':<30} {'':>9} {'':>8} {'':>8} {'µs/call':>11} {'busy':>6} {'cores':>5} {'/call':>9} {'µs/call':>11} "
             f"{'':>7} {'':>6} {slow:>6} {slow:>6}"
         )
         rate = setup["results"]["empty_paced"]["rate"]
@@ -780,6 +826,11 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             "  (stream: calls/s, CPU and switches per streamed item; p50/p99 of a whole batch call;"
             " switches: the server threads' context switches; the last two rows ran at the same time)"
+        )
+        print(
+            f"  (peak cores: the busiest server process's busiest {PEAK_SECONDS:g} s; a worker's Python runs under"
+            " one interpreter lock, so a paced row whose peak nears the cores Authenticate kept busy back to back"
+            " had calls queueing behind one another, whatever the disk did)"
         )
         print(
             f"  (calls >{SLOW_SECONDS * 1000:g}ms: calls slower than that, paced ones counted from when they were"

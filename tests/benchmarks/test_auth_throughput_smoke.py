@@ -81,6 +81,11 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         assert 0 <= result["slow_calls"] <= result["calls"]
         # The host's share of this machine's CPU over the window, from /proc/stat (Linux has it).
         assert 0.0 <= result["steal_share"] <= 1.0
+        # The busiest server process's busiest half-second: no more cores than the machine has,
+        # and no less than that process's mean over the window (clock ticks of 10 ms allowed for).
+        peak = result["server_peak_process_cores"]
+        assert peak <= report["machine"]["cpu_count"] + 0.05
+        assert peak >= result["server_cores_busy"] / result["server_processes"] - 0.05
     # The empty call writes no audit row; every Authenticate waits for its own (the calls in
     # flight at either end of the window, and the scrapes' moments, make the counts differ a little).
     assert setup["results"]["empty"]["audit_waits"] == 0
