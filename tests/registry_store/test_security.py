@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from registry_store import AuthSecurity, InvalidField, RegistryStore, SecurityPolicy
 from registry_store.audit import AuditLog
+from registry_store.errors import StoreUnavailable
 from registry_store.schema import auth_audit, auth_security
 from registry_store.security import (
     FAILURE_REASON,
@@ -179,6 +180,41 @@ def test_concurrent_failures_freeze_once(store: RegistryStore) -> None:
     log.close()
     # One writer per process: the count is exact.
     assert reasons.count(FAILURE_REASON) == 10 and reasons.count(FROZEN_REASON) == 40
+
+
+def _refuse_freezes(store: RegistryStore) -> None:
+    """Make the database refuse every new row of auth_security (a freeze, here)."""
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_freeze BEFORE INSERT ON auth_security BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION refuse_freeze() RETURNS trigger LANGUAGE plpgsql"
+                " AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_freeze BEFORE INSERT ON auth_security"
+                " FOR EACH ROW EXECUTE FUNCTION refuse_freeze()"
+            )
+
+
+def test_a_batch_whose_freeze_is_refused_writes_none_of_its_rows(store: RegistryStore) -> None:
+    """A batch's rows and the freeze they decide are written together or not at all."""
+    policy = SecurityPolicy(max_failed_attempts=2, attempt_window_seconds=600, freeze_seconds=600)
+    log = AuditLog(store, security=policy)
+    try:
+        assert log.record(**_row(6, False)).reason == FAILURE_REASON
+        _refuse_freezes(store)
+        # The limit's failure, with a genuine claim of another IDCS in the same batch.
+        with pytest.raises(StoreUnavailable):
+            log.record_many([_row(6, False), _row(7, True)])
+    finally:
+        log.close()
+    assert [e.reason for e in store.audit_entries(idcs_hash=_hash(6), limit=10)] == [FAILURE_REASON]
+    assert store.audit_entries(idcs_hash=_hash(7), limit=10) == []
+    assert AuthSecurity(store).state(_hash(6)).frozen_until is None
 
 
 def test_gate_reads_large_batches(store: RegistryStore) -> None:
