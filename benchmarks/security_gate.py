@@ -1,6 +1,6 @@
 """What the security gate (locks, freezes, failed-attempt counts) costs an authentication.
 
-The gate reads each audit batch's lock, freeze and failure counts in the transaction that writes
+The gate reads each audit batch's lock, freeze and failure counts just before it writes
 the batch (registry_store.security), instead of a query of its own per call. This measures, in
 one process and without gRPC, the domain path of an authentication (cached profile, matcher,
 audit group commit) with the audit writer's gate off and on, alternating in blocks so that both
