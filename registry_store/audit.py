@@ -230,8 +230,9 @@ class _DriverWriter:
         self._security = security
         self._sqlite = store.dialect == "sqlite"
         self._lock_file = _writers_lock_file(store)
-        marks = ", ".join("?" if self._sqlite else "%s" for _ in _COLUMNS)
-        # Fixed table and column names, values as parameters: nothing of a request is spliced in.
+        # SQLite's INSERT (PostgreSQL's is _PG_ROWS). Fixed table and column names, values as
+        # parameters: nothing of a request is spliced in.
+        marks = ", ".join("?" for _ in _COLUMNS)
         self._sql = f"INSERT INTO auth_audit ({', '.join(_COLUMNS)}) VALUES ({marks})"  # noqa: S608
         self._dbapi: Any = store.engine.dialect.dbapi
         self._connection: Any = None
@@ -359,9 +360,9 @@ class _DriverWriter:
         connection is in autocommit mode: each read, then one statement that writes the rows and
         the freezes (`_PG_ROWS_AND_FREEZES`), two round trips for a batch where BEGIN, the read,
         the INSERT and COMMIT took four. Reading outside the writing transaction changes nothing
-        under PostgreSQL's default READ COMMITTED, where each statement sees what was committed before it
-        began, inside a transaction or not: a lock committed before the read is seen, and two
-        workers' batches counted the same failures concurrently before as now. Measured on a
+        under PostgreSQL's default READ COMMITTED, where each statement sees what was committed
+        before it began, inside a transaction or not: a lock committed before the read is seen,
+        and two workers' batches counted the same failures concurrently before as now. Measured on a
         local server, this writer alone (two interleaved rounds): a batch of one took 154-176 µs
         of CPU and 0.63-0.66 ms, against 234-249 µs and 0.76-0.77 ms; a batch of 100, 12.8-13.1
         µs of CPU a row against 16.7-25.1. Through the server (benchmarks/auth_throughput.py,
