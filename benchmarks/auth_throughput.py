@@ -273,7 +273,7 @@ def _sample_cpu(pids: list[int], until: float) -> list[tuple[float, list[float]]
     while True:
         now = time.monotonic()
         samples.append((now, [_cpu_seconds([pid]) for pid in pids]))
-        if now >= until:
+        if now >= until and len(samples) > 1:  # a window has a first and a last sample
             return samples
         time.sleep(min(SAMPLE_SECONDS, until - now))
 
@@ -488,9 +488,12 @@ def _run_workload(
     time.sleep(options["warmup"])
     pids = _process_tree(server_pid)
     audit0 = _audit_waits(metrics_url)  # the scrapes' own CPU stays outside the window
-    t0, cpu0, switches0, ticks0 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids), _machine_ticks()
+    switches0, ticks0 = _context_switches(pids), _machine_ticks()
+    # The window runs from the first CPU sample to the last.
     samples = _sample_cpu(pids, released + options["warmup"] + options["duration"])
-    t1, cpu1, switches1, ticks1 = time.monotonic(), _cpu_seconds(pids), _context_switches(pids), _machine_ticks()
+    switches1, ticks1 = _context_switches(pids), _machine_ticks()
+    (t0, first), (t1, last) = samples[0], samples[-1]
+    cpu0, cpu1 = sum(first), sum(last)
     audit1 = _audit_waits(metrics_url)
     outputs = [results.get(timeout=120) for _ in procs]
     for proc in procs:

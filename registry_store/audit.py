@@ -178,20 +178,14 @@ _WAL_CHECKPOINT_PAGES = 100
 # Hashes per gate read: two IN lists of this many stay far below SQLite's parameter limit.
 _GATE_CHUNK = 400
 
-# PostgreSQL: a batch's rows in one statement, whatever their number (one array per column), and
-# with its new freezes, if any, in the same statement; a statement alone in autocommit mode is
-# its own transaction, so the rows and the freezes are written, or nothing is. The freezes are
-# security.gate_queries' freeze statement (same table, same ON CONFLICT), taking arrays.
+# PostgreSQL: a batch's rows in one statement, whatever their number (one array per column). A
+# batch's new freezes, if any, go in the same statement (`_DriverWriter._pg_write`): a statement
+# alone in autocommit mode is its own transaction, so the rows and the freezes are written, or
+# nothing is.
 _PG_ROWS = (
     f"INSERT INTO auth_audit ({', '.join(_COLUMNS)})"  # noqa: S608 (fixed names, values as parameters)
     " SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],"
     " %s::timestamptz[])"
-)
-_PG_ROWS_AND_FREEZES = (
-    f"WITH written AS ({_PG_ROWS})"  # noqa: S608 (the same)
-    " INSERT INTO auth_security (idcs_hash, locked, frozen_until)"
-    " SELECT * FROM unnest(%s::varchar[], %s::boolean[], %s::timestamptz[])"
-    " ON CONFLICT (idcs_hash) DO UPDATE SET frozen_until = excluded.frozen_until"
 )
 
 
@@ -358,7 +352,7 @@ class _DriverWriter:
 
         On SQLite, one transaction, taken with the write lock up front. On PostgreSQL, the
         connection is in autocommit mode: each read, then one statement that writes the rows and
-        the freezes (`_PG_ROWS_AND_FREEZES`), two round trips for a batch where BEGIN, the read,
+        the freezes (`_pg_write`), two round trips for a batch where BEGIN, the read,
         the INSERT and COMMIT took four. Reading outside the writing transaction changes nothing
         under PostgreSQL's default READ COMMITTED, where each statement sees what was committed
         before it began, inside a transaction or not: a lock committed before the read is seen,
@@ -402,8 +396,8 @@ class _DriverWriter:
         columns: list[Any] = [list(column) for column in zip(*rows, strict=True)]
         if not freezes:
             return _PG_ROWS, columns
-        _, frozen = self._freezes(freezes)
-        return _PG_ROWS_AND_FREEZES, columns + [list(column) for column in zip(*frozen, strict=True)]
+        freeze, frozen = self._freezes(freezes)
+        return f"WITH written AS ({_PG_ROWS}) {freeze}", columns + [list(c) for c in zip(*frozen, strict=True)]
 
     def _duplicate_transaction(self, exc: BaseException) -> bool:
         diag = getattr(exc, "diag", None)

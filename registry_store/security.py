@@ -190,8 +190,16 @@ def gate_queries(dialect: str, hashes: int) -> tuple[str, str]:
         " AND (s.frozen_until IS NULL OR a.created_at > s.frozen_until)"
         " GROUP BY a.idcs_hash"
     )
+    # SQLite: one row's freeze, sent with executemany. PostgreSQL: all of a batch's freezes in one
+    # statement, a column array each (hashes, locked, frozen_until), which the audit writer sends
+    # within the statement that writes the batch's rows (audit._DriverWriter._pg_write).
+    rows = (
+        f"VALUES ({mark}, {mark}, {mark})"
+        if dialect == "sqlite"
+        else f"SELECT * FROM unnest({mark}::varchar[], {mark}::boolean[], {mark}::timestamptz[])"  # noqa: S608
+    )
     freeze = (
-        f"INSERT INTO auth_security (idcs_hash, locked, frozen_until) VALUES ({mark}, {mark}, {mark})"  # noqa: S608
+        f"INSERT INTO auth_security (idcs_hash, locked, frozen_until) {rows}"
         " ON CONFLICT (idcs_hash) DO UPDATE SET frozen_until = excluded.frozen_until"
     )
     return read, freeze
